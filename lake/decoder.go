@@ -22,8 +22,10 @@ type MalformedLineError struct {
 	Err error
 }
 
+// Error names the line and what is wrong with it.
 func (e *MalformedLineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
 
+// Unwrap returns the cause.
 func (e *MalformedLineError) Unwrap() error { return e.Err }
 
 // Decoder reads lake lines from an object, gzip-compressed or plain, with memory bounded by the longest line.

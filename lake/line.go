@@ -32,9 +32,13 @@ type Line struct {
 // Header holds the fields every event carries by contract. Any of them may be missing from a producer's event;
 // Header reports what is there.
 type Header struct {
-	ID           string `json:"id"`
-	Type         string `json:"type"`
-	Timestamp    int64  `json:"timestamp"`
+	// ID is the event's unique id.
+	ID string `json:"id"`
+	// Type names what happened, such as "thing-created".
+	Type string `json:"type"`
+	// Timestamp is when it happened, in epoch milliseconds.
+	Timestamp int64 `json:"timestamp"`
+	// PartitionKey is the entity the event is about; producers write the event with it.
 	PartitionKey string `json:"partitionKey"`
 }
 

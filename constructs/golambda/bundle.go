@@ -41,7 +41,7 @@ var (
 	resolveMu    sync.Mutex
 	resolveCache = map[string]*handler{}
 	buildMu      sync.Mutex
-	buildCache   = map[string]string{} // hash -> path of a built bootstrap
+	buildCache   = map[string][]byte{} // hash -> the built bootstrap
 )
 
 // listedPackage is the part of `go list -json` that the hash needs.
@@ -151,17 +151,14 @@ func (h *handler) build(dir string) error {
 	defer buildMu.Unlock()
 	target := filepath.Join(dir, "bootstrap")
 	if built, ok := buildCache[h.hash]; ok {
-		if err := copyFile(built, target); err == nil {
-			return nil
-		}
+		return os.WriteFile(target, built, 0o755)
 	}
 	args := append([]string{"build", "-o", target}, buildFlags...)
 	if _, err := goCommand(h.moduleDir, append(args, h.pkg)...); err != nil {
 		return err
 	}
-	cacheDir, err := os.MkdirTemp("", "golambda-")
-	if err == nil && copyFile(target, filepath.Join(cacheDir, "bootstrap")) == nil {
-		buildCache[h.hash] = filepath.Join(cacheDir, "bootstrap")
+	if built, err := os.ReadFile(target); err == nil {
+		buildCache[h.hash] = built
 	}
 	return nil
 }
@@ -182,23 +179,6 @@ func goCommand(dir string, args ...string) ([]byte, error) {
 		return nil, fmt.Errorf("go %s (in %s): %w\n%s", strings.Join(args, " "), dir, err, strings.TrimSpace(stderr.String()))
 	}
 	return out, nil
-}
-
-func copyFile(from, to string) error {
-	src, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	dst, err := os.OpenFile(to, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o755)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(dst, src); err != nil {
-		dst.Close()
-		return err
-	}
-	return dst.Close()
 }
 
 var (

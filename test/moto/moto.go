@@ -27,6 +27,7 @@ var (
 	endpoint string
 	startErr error
 	server   *exec.Cmd
+	logPath  string
 )
 
 // Main runs the tests of a package and stops the moto server it started, if any.
@@ -35,6 +36,9 @@ func Main(m *testing.M) {
 	if server != nil && server.Process != nil {
 		server.Process.Kill()
 		server.Wait()
+		if code == 0 {
+			os.Remove(logPath)
+		}
 	}
 	os.Exit(code)
 }
@@ -98,6 +102,7 @@ func start() (string, error) {
 	logFile, err := os.CreateTemp("", "moto-*.log")
 	if err == nil {
 		cmd.Stdout, cmd.Stderr = logFile, logFile
+		logPath = logFile.Name()
 	}
 	if err := cmd.Start(); err != nil {
 		return "", err
@@ -106,7 +111,7 @@ func start() (string, error) {
 	ep := fmt.Sprintf("http://127.0.0.1:%d", port)
 	if err := waitReady(ep, 60*time.Second); err != nil {
 		cmd.Process.Kill()
-		return "", fmt.Errorf("%w (log: %s)", err, logFile.Name())
+		return "", fmt.Errorf("%w (log: %s)", err, logPath)
 	}
 	return ep, nil
 }
