@@ -1,0 +1,343 @@
+package mapping_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/cfn"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/eventlake/eventlake/customresource"
+	"github.com/eventlake/eventlake/mapping"
+	"github.com/eventlake/eventlake/test/moto"
+)
+
+func TestMain(m *testing.M) { moto.Main(m) }
+
+// cloudFormation stands in for CloudFormation's pre-signed response URL: it records every answer.
+type cloudFormation struct {
+	*httptest.Server
+	mu      sync.Mutex
+	answers map[string]cfn.Response // by request id
+	failing int32                   // answer 500 to this many PUTs first
+}
+
+func newCloudFormation(t *testing.T) *cloudFormation {
+	c := &cloudFormation{answers: map[string]cfn.Response{}}
+	c.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if atomic.AddInt32(&c.failing, -1) >= 0 {
+			http.Error(w, "try again", http.StatusInternalServerError)
+			return
+		}
+		var resp cfn.Response
+		body, _ := io.ReadAll(r.Body)
+		if r.Method != http.MethodPut || json.Unmarshal(body, &resp) != nil {
+			http.Error(w, "bad answer", http.StatusBadRequest)
+			return
+		}
+		c.mu.Lock()
+		c.answers[resp.RequestID] = resp
+		c.mu.Unlock()
+	}))
+	t.Cleanup(c.Close)
+	return c
+}
+
+func (c *cloudFormation) answer(t *testing.T, requestID string) cfn.Response {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	a, ok := c.answers[requestID]
+	if !ok {
+		t.Fatalf("CloudFormation got no answer to %s", requestID)
+	}
+	return a
+}
+
+// faults injects LimitExceededException into attempts of CreateEventSourceMapping, after the SDK's retry step, so the
+// real retryer sees them. It fails the first attempt of every call, and the second of every other call.
+type faults struct {
+	mu       sync.Mutex
+	attempts map[string]int
+	injected atomic.Int64
+	calls    atomic.Int64 // every attempt of every operation
+}
+
+type fnKey struct{}
+
+func (f *faults) install(o *lambda.Options) {
+	o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+		if err := st.Initialize.Add(middleware.InitializeMiddlewareFunc("RememberFunction", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			if c, ok := in.Parameters.(*lambda.CreateEventSourceMappingInput); ok {
+				ctx = context.WithValue(ctx, fnKey{}, *c.FunctionName)
+			}
+			return next.HandleInitialize(ctx, in)
+		}), middleware.Before); err != nil {
+			return err
+		}
+		return st.Finalize.Insert(middleware.FinalizeMiddlewareFunc("InjectLimitExceeded", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+			f.calls.Add(1)
+			if fn, ok := ctx.Value(fnKey{}).(string); ok && f.attempts != nil && awsmiddleware.GetOperationName(ctx) == "CreateEventSourceMapping" {
+				f.mu.Lock()
+				f.attempts[fn]++
+				n := f.attempts[fn]
+				odd := len(fn)%2 == 1
+				f.mu.Unlock()
+				if n == 1 || (n == 2 && odd) {
+					f.injected.Add(1)
+					return middleware.FinalizeOutput{}, middleware.Metadata{}, &smithy.GenericAPIError{Code: "LimitExceededException", Message: "injected: too many event source mappings being created on this stream"}
+				}
+			}
+			return next.HandleFinalize(ctx, in)
+		}), "Retry", middleware.After)
+	})
+}
+
+type env struct {
+	cfg      aws.Config
+	lc       *lambda.Client
+	cf       *cloudFormation
+	handler  func(context.Context, cfn.Event) error
+	stream   string
+	faults   *faults
+	requests atomic.Int64
+}
+
+func newEnv(t *testing.T, inject bool) *env {
+	cfg := moto.Config(t)
+	e := &env{cfg: cfg, cf: newCloudFormation(t), faults: &faults{}}
+	if inject {
+		e.faults.attempts = map[string]int{}
+	}
+	e.lc = lambda.NewFromConfig(cfg, func(o *lambda.Options) {
+		o.Retryer = mapping.NewRetryer(50 * time.Millisecond) // short backoff for tests; production caps at 20 s
+		e.faults.install(o)
+	})
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	m := &mapping.Mapper{Client: e.lc, Logger: quiet, PollInterval: 10 * time.Millisecond}
+	e.handler = customresource.Wrap(m.Handle, customresource.Options{Logger: quiet, Reserve: time.Second})
+
+	kc := kinesis.NewFromConfig(cfg)
+	name := fmt.Sprintf("events-%d", time.Now().UnixNano())
+	if _, err := kc.CreateStream(context.Background(), &kinesis.CreateStreamInput{StreamName: &name, ShardCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := kc.DescribeStreamSummary(context.Background(), &kinesis.DescribeStreamSummaryInput{StreamName: &name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.stream = *d.StreamDescriptionSummary.StreamARN
+	return e
+}
+
+// send delivers one event to the handler with a 60 s deadline and returns CloudFormation's answer.
+func (e *env) send(t *testing.T, typ cfn.RequestType, physicalID string, props, old map[string]any) cfn.Response {
+	t.Helper()
+	id := fmt.Sprintf("req-%d", e.requests.Add(1))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	err := e.handler(ctx, cfn.Event{
+		RequestType: typ, RequestID: id, ResponseURL: e.cf.URL + "/" + id, ResourceType: "Custom::EventlakeSubscription",
+		LogicalResourceID: "Sub", StackID: "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1",
+		PhysicalResourceID: physicalID, ResourceProperties: props, OldResourceProperties: old,
+	})
+	if err != nil {
+		t.Fatalf("handler: %v", err)
+	}
+	return e.cf.answer(t, id)
+}
+
+func (e *env) mapping(t *testing.T, uuid string) *lambda.GetEventSourceMappingOutput {
+	t.Helper()
+	out, err := e.lc.GetEventSourceMapping(context.Background(), &lambda.GetEventSourceMappingInput{UUID: &uuid})
+	if err != nil {
+		return nil
+	}
+	return out
+}
+
+func (e *env) mappingsOnStream(t *testing.T) []string {
+	t.Helper()
+	var fns []string
+	p := lambda.NewListEventSourceMappingsPaginator(e.lc, &lambda.ListEventSourceMappingsInput{EventSourceArn: &e.stream})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range page.EventSourceMappings {
+			fns = append(fns, *m.FunctionArn)
+		}
+	}
+	return fns
+}
+
+func props(fn, stream string, extra ...string) map[string]any {
+	p := map[string]any{"ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:mapper", "FunctionName": fn, "EventSourceArn": stream,
+		"BatchSize": "50", "BisectBatchOnFunctionError": "true", "ReportBatchItemFailures": "true", "MaximumRetryAttempts": "10",
+		"MaximumRecordAgeInSeconds": "86400", "StartingPosition": "TRIM_HORIZON"}
+	for i := 0; i+1 < len(extra); i += 2 {
+		p[extra[i]] = extra[i+1]
+	}
+	return p
+}
+
+func TestCreateUpdateDeleteLifecycle(t *testing.T) {
+	e := newEnv(t, false)
+	fnA := moto.NewFunction(t, e.cfg, fmt.Sprintf("a-%d", time.Now().UnixNano()))
+	fnB := moto.NewFunction(t, e.cfg, fmt.Sprintf("b-%d", time.Now().UnixNano()))
+
+	// Create
+	created := e.send(t, cfn.RequestCreate, "", props(fnA, e.stream), nil)
+	if created.Status != cfn.StatusSuccess || created.Data["UUID"] != created.PhysicalResourceID {
+		t.Fatalf("create answered %+v", created)
+	}
+	got := e.mapping(t, created.PhysicalResourceID)
+	if got == nil || *got.BatchSize != 50 || !*got.BisectBatchOnFunctionError || len(got.FunctionResponseTypes) != 1 || *got.MaximumRetryAttempts != 10 {
+		t.Fatalf("mapping after create: %+v", got)
+	}
+
+	// Update in place: same physical id, new settings
+	updated := e.send(t, cfn.RequestUpdate, created.PhysicalResourceID, props(fnA, e.stream, "BatchSize", "500", "MaximumBatchingWindowInSeconds", "30"), props(fnA, e.stream))
+	if updated.Status != cfn.StatusSuccess || updated.PhysicalResourceID != created.PhysicalResourceID {
+		t.Fatalf("in-place update answered %+v", updated)
+	}
+	if got := e.mapping(t, created.PhysicalResourceID); *got.BatchSize != 500 || *got.MaximumBatchingWindowInSeconds != 30 {
+		t.Errorf("mapping after update: batch %d window %d", *got.BatchSize, *got.MaximumBatchingWindowInSeconds)
+	}
+
+	// Update that changes the function: a new mapping, a new physical id; the old one stays for CloudFormation to delete
+	replaced := e.send(t, cfn.RequestUpdate, created.PhysicalResourceID, props(fnB, e.stream), props(fnA, e.stream))
+	if replaced.Status != cfn.StatusSuccess || replaced.PhysicalResourceID == created.PhysicalResourceID {
+		t.Fatalf("replacing update answered %+v", replaced)
+	}
+	if e.mapping(t, created.PhysicalResourceID) == nil {
+		t.Error("the old mapping is gone before CloudFormation deleted it")
+	}
+	deleted := e.send(t, cfn.RequestDelete, created.PhysicalResourceID, props(fnA, e.stream), nil)
+	if deleted.Status != cfn.StatusSuccess || e.mapping(t, created.PhysicalResourceID) != nil {
+		t.Fatalf("delete answered %+v; mapping still there: %v", deleted, e.mapping(t, created.PhysicalResourceID) != nil)
+	}
+
+	// Update that changes only the starting position: replaced, and exactly one mapping remains
+	moved := e.send(t, cfn.RequestUpdate, replaced.PhysicalResourceID, props(fnB, e.stream, "StartingPosition", "LATEST"), props(fnB, e.stream))
+	if moved.Status != cfn.StatusSuccess || moved.PhysicalResourceID == replaced.PhysicalResourceID {
+		t.Fatalf("starting-position update answered %+v", moved)
+	}
+	if e.mapping(t, replaced.PhysicalResourceID) != nil {
+		t.Error("the mapping with the old starting position was not deleted first")
+	}
+	if got := e.mapping(t, moved.PhysicalResourceID); got == nil || got.StartingPosition != "LATEST" {
+		t.Errorf("mapping after starting-position change: %+v", got)
+	}
+
+	// Delete of a mapping that is already gone, and of a Create that never made one
+	for _, id := range []string{replaced.PhysicalResourceID, customresource.FailedCreatePrefix + "Sub-12345678"} {
+		if a := e.send(t, cfn.RequestDelete, id, props(fnB, e.stream), nil); a.Status != cfn.StatusSuccess || a.PhysicalResourceID != id {
+			t.Errorf("delete of missing %s answered %+v", id, a)
+		}
+	}
+}
+
+func TestCreateAdoptsAnExistingMapping(t *testing.T) {
+	e := newEnv(t, false)
+	fn := moto.NewFunction(t, e.cfg, fmt.Sprintf("adopt-%d", time.Now().UnixNano()))
+	existing, err := e.lc.CreateEventSourceMapping(context.Background(), &lambda.CreateEventSourceMappingInput{
+		FunctionName: &fn, EventSourceArn: &e.stream, StartingPosition: "LATEST", BatchSize: aws.Int32(10),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := e.send(t, cfn.RequestCreate, "", props(fn, e.stream), nil)
+	if a.Status != cfn.StatusSuccess || a.PhysicalResourceID != *existing.UUID {
+		t.Fatalf("create answered %+v, want the existing mapping %s adopted", a, *existing.UUID)
+	}
+	if got := e.mapping(t, *existing.UUID); *got.BatchSize != 50 {
+		t.Errorf("adopted mapping not brought to the declared settings: batch %d", *got.BatchSize)
+	}
+	if n := len(e.mappingsOnStream(t)); n != 1 {
+		t.Errorf("%d mappings on the stream, want 1", n)
+	}
+}
+
+func TestBadPropertiesFailFastWithTheReason(t *testing.T) {
+	e := newEnv(t, false)
+	cases := map[string]struct {
+		props map[string]any
+		want  string
+	}{
+		"batch size":   {props("fn", e.stream, "BatchSize", "20000"), "BatchSize = \"20000\": must be from 1 to 10000"},
+		"not a number": {props("fn", e.stream, "ParallelizationFactor", "two"), "ParallelizationFactor = \"two\": must be a whole number"},
+		"record age":   {props("fn", e.stream, "MaximumRecordAgeInSeconds", "30"), "MaximumRecordAgeInSeconds = \"30\": must be -1 (infinite) or 60 to 604800"},
+		"no function":  {props("", e.stream), "FunctionName = \"\": is required"},
+		"bad source":   {props("fn", "arn:aws:sqs:us-east-1:123456789012:q"), "EventSourceArn"},
+		"position":     {props("fn", e.stream, "StartingPosition", "AT_TIMESTAMP"), "StartingPositionTimestamp"},
+		"unknown":      {props("fn", e.stream, "BatchSise", "10"), "(unknown) = \"BatchSise\""},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			start := time.Now()
+			a := e.send(t, cfn.RequestCreate, "", c.props, nil)
+			if a.Status != cfn.StatusFailed || !strings.Contains(a.Reason, c.want) || a.PhysicalResourceID == "" {
+				t.Errorf("answered %s %q (physical id %q), want FAILED naming %q", a.Status, a.Reason, a.PhysicalResourceID, c.want)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("took %v to fail", d)
+			}
+		})
+	}
+}
+
+// TestSixteenSubscriptionsUnderLimitExceeded creates 16 mappings on one stream at once while every first attempt
+// (and every other second attempt) fails with LimitExceededException: all 16 end up created exactly once.
+func TestSixteenSubscriptionsUnderLimitExceeded(t *testing.T) {
+	e := newEnv(t, true)
+	var fns []string
+	for i := range 16 {
+		fns = append(fns, moto.NewFunction(t, e.cfg, fmt.Sprintf("sub%d-%d", i, time.Now().UnixNano())))
+	}
+	answers := make([]cfn.Response, len(fns))
+	var wg sync.WaitGroup
+	for i, fn := range fns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			answers[i] = e.send(t, cfn.RequestCreate, "", props(fn, e.stream), nil)
+		}()
+	}
+	wg.Wait()
+	for i, a := range answers {
+		if a.Status != cfn.StatusSuccess {
+			t.Errorf("subscription %d answered %s: %s", i, a.Status, a.Reason)
+		}
+	}
+	if inj := e.faults.injected.Load(); inj < 16 {
+		t.Errorf("only %d faults injected; want every first attempt to fail", inj)
+	}
+	onStream := e.mappingsOnStream(t)
+	if len(onStream) != 16 {
+		t.Fatalf("%d mappings on the stream, want 16", len(onStream))
+	}
+	seen := map[string]bool{}
+	for _, fn := range onStream {
+		if seen[fn] {
+			t.Errorf("%s is mapped twice", fn)
+		}
+		seen[fn] = true
+	}
+}
