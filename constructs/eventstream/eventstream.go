@@ -124,6 +124,9 @@ func NewEventStream(scope constructs.Construct, id *string, props *EventStreamPr
 	this := constructs.NewConstruct(scope, id)
 	s := &eventStream{Construct: this, retention: sp.RetentionPeriod}
 	s.stream = awskinesis.NewStream(this, jsii.String("Stream"), &sp)
+	if !*awscdk.Token_IsUnresolved(sp.RetentionPeriod) {
+		recordRetention(s.stream, *sp.RetentionPeriod.ToHours(nil))
+	}
 	if sp.EncryptionKey != nil {
 		cdknag.NagSuppressions_AddResourceSuppressions(s.stream, &[]*cdknag.NagPackSuppression{{
 			Id:     jsii.String("AwsSolutions-KDS3"),

@@ -9,25 +9,26 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// registryID names the construct, in the stream's stack, that records the stream's shared-throughput readers. It
-// synthesizes to nothing.
-func registryID(stream awskinesis.IStream) *string {
-	return jsii.String("EventlakeSharedReaders" + *stream.Node().Addr())
+// Registries, kept as constructs in the stream's stack: they synthesize to nothing.
+const (
+	sharedRegistry = "EventlakeSharedReaders"
+	fanOutRegistry = "EventlakeFanOutConsumers"
+	retentionID    = "EventlakeRetention"
+)
+
+func registryID(kind string, stream awskinesis.IStream) *string {
+	return jsii.String(kind + *stream.Node().Addr())
 }
 
-func findRegistry(stream awskinesis.IStream) constructs.Construct {
-	c, _ := awscdk.Stack_Of(stream).Node().TryFindChild(registryID(stream)).(constructs.Construct)
+func findRegistry(kind string, stream awskinesis.IStream) constructs.Construct {
+	c, _ := awscdk.Stack_Of(stream).Node().TryFindChild(registryID(kind, stream)).(constructs.Construct)
 	return c
 }
 
-// RegisterSharedReader records reader as a shared-throughput (standard, not enhanced fan-out) reader of stream:
-// Firehose delivery streams and standard Lambda event source mappings. Registering the same reader twice counts once.
-// The record lives in the construct tree of the stream's stack, so the readers of one IStream value (own or imported)
-// are counted together, wherever they are.
-func RegisterSharedReader(stream awskinesis.IStream, reader constructs.IConstruct) {
-	registry := findRegistry(stream)
+func register(kind string, stream awskinesis.IStream, reader constructs.IConstruct) {
+	registry := findRegistry(kind, stream)
 	if registry == nil {
-		registry = constructs.NewConstruct(awscdk.Stack_Of(stream), registryID(stream))
+		registry = constructs.NewConstruct(awscdk.Stack_Of(stream), registryID(kind, stream))
 	}
 	id := reader.Node().Addr()
 	if registry.Node().TryFindChild(id) != nil {
@@ -37,9 +38,8 @@ func RegisterSharedReader(stream awskinesis.IStream, reader constructs.IConstruc
 	entry.Node().SetContext(jsii.String("path"), reader.Node().Path())
 }
 
-// SharedReaders returns the construct paths of stream's registered shared-throughput readers, sorted.
-func SharedReaders(stream awskinesis.IStream) []string {
-	registry := findRegistry(stream)
+func registered(kind string, stream awskinesis.IStream) []string {
+	registry := findRegistry(kind, stream)
 	if registry == nil {
 		return nil
 	}
@@ -51,4 +51,44 @@ func SharedReaders(stream awskinesis.IStream) []string {
 	}
 	sort.Strings(paths)
 	return paths
+}
+
+// RegisterSharedReader records reader as a shared-throughput (standard, not enhanced fan-out) reader of stream:
+// Firehose delivery streams and standard Lambda event source mappings. Registering the same reader twice counts once.
+// The record lives in the construct tree of the stream's stack, so the readers of one IStream value (own or imported)
+// are counted together, wherever they are.
+func RegisterSharedReader(stream awskinesis.IStream, reader constructs.IConstruct) {
+	register(sharedRegistry, stream, reader)
+}
+
+// SharedReaders returns the construct paths of stream's registered shared-throughput readers, sorted.
+func SharedReaders(stream awskinesis.IStream) []string { return registered(sharedRegistry, stream) }
+
+// RegisterFanOutConsumer records reader as an enhanced fan-out consumer of stream, counted against the stream's
+// limit of MaxFanOutConsumers.
+func RegisterFanOutConsumer(stream awskinesis.IStream, reader constructs.IConstruct) {
+	register(fanOutRegistry, stream, reader)
+}
+
+// FanOutConsumers returns the construct paths of stream's registered enhanced fan-out consumers, sorted.
+func FanOutConsumers(stream awskinesis.IStream) []string { return registered(fanOutRegistry, stream) }
+
+// MaxFanOutConsumers is how many enhanced fan-out consumers Kinesis lets register with one stream.
+const MaxFanOutConsumers = 20
+
+// RetentionOf returns the retention period of a stream made by NewEventStream, or nil for any other stream.
+func RetentionOf(stream awskinesis.IStream) awscdk.Duration {
+	c := findRegistry(retentionID, stream)
+	if c == nil {
+		return nil
+	}
+	if h, ok := c.Node().TryGetContext(jsii.String("hours")).(float64); ok {
+		return awscdk.Duration_Hours(jsii.Number(h))
+	}
+	return nil
+}
+
+func recordRetention(stream awskinesis.IStream, hours float64) {
+	c := constructs.NewConstruct(awscdk.Stack_Of(stream), registryID(retentionID, stream))
+	c.Node().SetContext(jsii.String("hours"), hours)
 }
