@@ -44,7 +44,7 @@ func NewRetryer(maxBackoff time.Duration) aws.Retryer {
 		codes[c] = struct{}{}
 	}
 	return retry.NewStandard(func(o *retry.StandardOptions) {
-		o.MaxAttempts = 1 // bounded by the deadline, not by a count
+		o.MaxAttempts = 1 << 20 // bounded by the deadline, not by a count
 		o.MaxBackoff = maxBackoff
 		o.RateLimiter = ratelimit.None
 		o.Retryables = append(o.Retryables, retry.RetryableErrorCode{Codes: codes})

@@ -37,7 +37,7 @@ type cloudFormation struct {
 	failing int32                   // answer 500 to this many PUTs first
 }
 
-func newCloudFormation(t *testing.T) *cloudFormation {
+func newCloudFormation(t testing.TB) *cloudFormation {
 	c := &cloudFormation{answers: map[string]cfn.Response{}}
 	c.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if atomic.AddInt32(&c.failing, -1) >= 0 {
@@ -58,7 +58,7 @@ func newCloudFormation(t *testing.T) *cloudFormation {
 	return c
 }
 
-func (c *cloudFormation) answer(t *testing.T, requestID string) cfn.Response {
+func (c *cloudFormation) answer(t testing.TB, requestID string) cfn.Response {
 	t.Helper()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -118,7 +118,7 @@ type env struct {
 	requests atomic.Int64
 }
 
-func newEnv(t *testing.T, inject bool) *env {
+func newEnv(t testing.TB, inject bool) *env {
 	cfg := moto.Config(t)
 	e := &env{cfg: cfg, cf: newCloudFormation(t), faults: &faults{}}
 	if inject {
@@ -146,7 +146,7 @@ func newEnv(t *testing.T, inject bool) *env {
 }
 
 // send delivers one event to the handler with a 60 s deadline and returns CloudFormation's answer.
-func (e *env) send(t *testing.T, typ cfn.RequestType, physicalID string, props, old map[string]any) cfn.Response {
+func (e *env) send(t testing.TB, typ cfn.RequestType, physicalID string, props, old map[string]any) cfn.Response {
 	t.Helper()
 	id := fmt.Sprintf("req-%d", e.requests.Add(1))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

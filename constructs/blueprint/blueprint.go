@@ -4,11 +4,14 @@ package blueprint
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/eventlake/eventlake/constructs/datalake"
 	"github.com/eventlake/eventlake/constructs/eventstream"
+	"github.com/eventlake/eventlake/constructs/golambda"
+	"github.com/eventlake/eventlake/constructs/subscription"
 )
 
 // Blueprint holds the stacks of the full system.
@@ -21,6 +24,10 @@ type Blueprint struct {
 	Stream eventstream.EventStream
 	// DataLake is the data lake.
 	DataLake datalake.DataLake
+	// Subscribers holds example subscribers of the stream, one per priority tier.
+	Subscribers awscdk.Stack
+	// Subscriptions are the example subscriptions, by tier.
+	Subscriptions map[subscription.Tier]subscription.Subscription
 }
 
 // New adds the blueprint's stacks to app and checks them with the cdk-nag AwsSolutions and Serverless packs.
@@ -37,6 +44,27 @@ func New(app awscdk.App) *Blueprint {
 	b.DataLake = datalake.NewDataLake(b.Lake, jsii.String("DataLake"), &datalake.DataLakeProps{
 		Stream: b.Stream.Stream(),
 	})
+
+	b.Subscribers = awscdk.NewStack(app, jsii.String("EventlakeSubscribers"), &awscdk.StackProps{
+		Description: jsii.String("eventlake: example subscribers of the event stream, one per priority tier"),
+	})
+	b.Subscriptions = map[subscription.Tier]subscription.Subscription{}
+	for _, s := range []struct {
+		id   string
+		tier subscription.Tier
+	}{{"Notifications", subscription.Realtime}, {"Projections", subscription.Standard}, {"Analytics", subscription.Bulk}} {
+		fn := golambda.NewFunction(b.Subscribers, jsii.String(s.id), &golambda.FunctionProps{
+			Package: golambda.Handler("examplesubscriber"),
+			Options: &awslambda.FunctionOptions{Description: jsii.String("Example " + string(s.tier) + " subscriber: logs each event")},
+		})
+		cdknag.NagSuppressions_AddResourceSuppressions(fn, &[]*cdknag.NagPackSuppression{{
+			Id:     jsii.String("Serverless-LambdaDLQ"),
+			Reason: jsii.String("Invoked synchronously by its event source mapping, which sends failed batches to the subscription's on-failure destination; a DLQ applies to asynchronous invocations only."),
+		}}, jsii.Bool(false))
+		b.Subscriptions[s.tier] = subscription.NewSubscription(b.Subscribers, jsii.String(s.id+"Subscription"), &subscription.SubscriptionProps{
+			Stream: b.Stream.Stream(), Function: fn, Tier: s.tier,
+		})
+	}
 
 	CheckNag(app)
 	return b

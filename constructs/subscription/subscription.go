@@ -248,11 +248,11 @@ func NewSubscription(scope constructs.Construct, id *string, props *Subscription
 		Properties:     &properties,
 		ServiceTimeout: awscdk.Duration_Seconds(jsii.Number(mapperTimeoutSeconds + 60)),
 	})
-	// Lambda checks the function's permissions (stream, destination) when the mapping is made: grant first.
+	// Lambda checks the function's permissions (stream, destination) when the mapping is made: grant first. (The
+	// function itself is referenced by ARN, which orders it already.)
 	if role := fn.Role(); role != nil {
 		s.resource.Node().AddDependency(role)
 	}
-	s.resource.Node().AddDependency(fn)
 	if fnRole, ok := fn.Role().(awsiam.Role); ok {
 		suppressDestinationGrant(fnRole)
 	}
