@@ -63,4 +63,4 @@ lint: synth
 test: deps test-tools fmt-check unit lint
 
 bench: deps
-	go test -run '^$$' -bench . -benchtime 5x -count $(BENCH_COUNT) ./test/bench/
+	go test -run '^$$' -bench . -benchtime 5x -count $(BENCH_COUNT) ./test/bench/ ./mapping/

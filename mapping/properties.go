@@ -31,26 +31,33 @@ type Properties struct {
 	// FunctionName is the function's name or ARN, an alias or version ARN included. Required.
 	FunctionName string
 	// EventSourceArn is the stream's ARN, or a stream consumer's ARN for enhanced fan-out. Required.
-	EventSourceArn                 string
-	BatchSize                      *int32
+	EventSourceArn string
+	// BatchSize is the most records per invocation (1 to 10,000).
+	BatchSize *int32
+	// MaximumBatchingWindowInSeconds is how long to gather records before invoking (0 to 300).
 	MaximumBatchingWindowInSeconds *int32
 	// StartingPosition is TRIM_HORIZON (the default), LATEST or AT_TIMESTAMP.
 	StartingPosition types.EventSourcePosition
 	// StartingPositionTimestamp is required with AT_TIMESTAMP: RFC 3339 or epoch seconds.
-	StartingPositionTimestamp  *time.Time
-	ParallelizationFactor      *int32
+	StartingPositionTimestamp *time.Time
+	// ParallelizationFactor is how many batches of one shard are processed at once (1 to 10).
+	ParallelizationFactor *int32
+	// BisectBatchOnFunctionError splits a failing batch in two and retries each half.
 	BisectBatchOnFunctionError *bool
 	// MaximumRetryAttempts is -1 (infinite) to 10,000.
 	MaximumRetryAttempts *int32
 	// MaximumRecordAgeInSeconds is -1 (infinite) or 60 to 604,800.
 	MaximumRecordAgeInSeconds *int32
 	// OnFailureDestination is the ARN of an SQS queue, SNS topic or S3 bucket.
-	OnFailureDestination    string
+	OnFailureDestination string
+	// ReportBatchItemFailures lets the function report the first record it failed.
 	ReportBatchItemFailures *bool
 	// FilterPatterns are the JSON filter patterns of the mapping's filter criteria.
-	FilterPatterns          []string
+	FilterPatterns []string
+	// TumblingWindowInSeconds aggregates state over windows of this length (0 to 900).
 	TumblingWindowInSeconds *int32
-	Enabled                 *bool
+	// Enabled: a disabled mapping reads nothing. Default true.
+	Enabled *bool
 	// Metrics are the mapping's metrics, such as "EventCount".
 	Metrics []types.EventSourceMappingMetric
 }
@@ -67,11 +74,15 @@ var known = map[string]bool{
 
 // PropertyError names a property that could not be used, its value and why.
 type PropertyError struct {
+	// Property is the property's name.
 	Property string
-	Value    any
-	Reason   string
+	// Value is the value CloudFormation sent.
+	Value any
+	// Reason says what the value must be.
+	Reason string
 }
 
+// Error names the property, its value and what it must be.
 func (e *PropertyError) Error() string {
 	return fmt.Sprintf("property %s = %q: %s", e.Property, fmt.Sprint(e.Value), e.Reason)
 }

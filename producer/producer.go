@@ -37,8 +37,10 @@ type KinesisAPI interface {
 
 // Record is one event to write.
 type Record struct {
+	// PartitionKey is the entity the event is about; it chooses the shard.
 	PartitionKey string
-	Data         []byte
+	// Data is the event.
+	Data []byte
 }
 
 // Producer writes to one stream. It is safe for concurrent use; Put calls for one key are serialized.
@@ -103,10 +105,12 @@ type BatchError struct {
 	Last error
 }
 
+// Error says how many records were not written and why.
 func (e *BatchError) Error() string {
 	return fmt.Sprintf("%d records not written: %v", len(e.Unwritten), e.Last)
 }
 
+// Unwrap returns the last error seen.
 func (e *BatchError) Unwrap() error { return e.Last }
 
 // PutBatch writes records, keeping the order of each partition key's records as given. It returns a *BatchError

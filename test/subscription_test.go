@@ -130,8 +130,10 @@ func TestSubscriptionValidation(t *testing.T) {
 		props func(*subscription.SubscriptionProps)
 		want  []string
 	}{
-		"batch size":      {func(p *subscription.SubscriptionProps) { p.BatchSize = jsii.Number(20000) }, []string{"BatchSize", "20000", "1 to 10000"}},
-		"window":          {func(p *subscription.SubscriptionProps) { p.MaxBatchingWindow = awscdk.Duration_Minutes(jsii.Number(10)) }, []string{"MaxBatchingWindow", "600", "0 to 300"}},
+		"batch size": {func(p *subscription.SubscriptionProps) { p.BatchSize = jsii.Number(20000) }, []string{"BatchSize", "20000", "1 to 10000"}},
+		"window": {func(p *subscription.SubscriptionProps) {
+			p.MaxBatchingWindow = awscdk.Duration_Minutes(jsii.Number(10))
+		}, []string{"MaxBatchingWindow", "600", "0 to 300"}},
 		"parallelization": {func(p *subscription.SubscriptionProps) { p.ParallelizationFactor = jsii.Number(11) }, []string{"ParallelizationFactor", "11", "1 to 10"}},
 		"retries":         {func(p *subscription.SubscriptionProps) { p.RetryAttempts = jsii.Number(-2) }, []string{"RetryAttempts", "-2", "-1 to 10000"}},
 		"record age":      {func(p *subscription.SubscriptionProps) { p.MaxRecordAge = awscdk.Duration_Seconds(jsii.Number(30)) }, []string{"MaxRecordAge", "30", "60 to 604800"}},
@@ -149,6 +151,15 @@ func TestSubscriptionValidation(t *testing.T) {
 			mustPanic(t, func() { subscription.NewSubscription(stack, jsii.String("Sub"), p) }, c.want...)
 		})
 	}
+}
+
+func TestImportedFunctionWithoutRoleIsAClearError(t *testing.T) {
+	stack := newStack()
+	s := awskinesis.NewStream(stack, jsii.String("S"), nil)
+	fn := awslambda.Function_FromFunctionArn(stack, jsii.String("Fn"), jsii.String("arn:aws:lambda:us-east-1:111111111111:function:f"))
+	mustPanic(t, func() {
+		subscription.NewSubscription(stack, jsii.String("Sub"), &subscription.SubscriptionProps{Stream: s, Function: fn})
+	}, "Stack/Fn", "no role", "Function_FromFunctionAttributes")
 }
 
 func TestTooManyFanOutConsumers(t *testing.T) {

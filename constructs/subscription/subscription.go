@@ -177,9 +177,12 @@ func NewSubscription(scope constructs.Construct, id *string, props *Subscription
 		panic(fmt.Sprintf("%s: StartingPositionTimestamp goes with StartingPosition AT_TIMESTAMP, and only with it (StartingPosition is %s)", where, position))
 	}
 
+	fn := props.Function
+	if fn.Role() == nil {
+		panic(fmt.Sprintf("%s: Function %s has no role to grant the stream and the failure destination to: import it with awslambda.Function_FromFunctionAttributes and its Role", where, *fn.Node().Path()))
+	}
 	this := constructs.NewConstruct(scope, id)
 	s := &subscription{Construct: this, tier: tier}
-	fn := props.Function
 	props.Stream.GrantRead(fn)
 	source := props.Stream.StreamArn()
 	if tier == Realtime {
