@@ -4,6 +4,8 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -40,4 +42,19 @@ func NewFunction(t testing.TB, cfg aws.Config, name string) string {
 		t.Fatalf("create function %s: %v", name, err)
 	}
 	return *out.FunctionArn
+}
+
+// LambdaWithoutDocker switches the moto server's Lambda to its Docker-free implementation: an invocation runs no
+// code and answers with its own payload, so a RequestResponse answer shows exactly what the function received.
+func LambdaWithoutDocker(t testing.TB) {
+	t.Helper()
+	ep := Endpoint(t)
+	resp, err := http.Post(ep+"/moto-api/config", "application/json", strings.NewReader(`{"lambda":{"use_docker":false}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("moto config: %s", resp.Status)
+	}
 }
