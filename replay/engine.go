@@ -338,3 +338,38 @@ func (r *run) deliver(ctx context.Context, b *Batch) {
 		r.tracker.done(rec.obj, ok, r)
 	}
 }
+
+// Count lists what a run with opts would read, without reading it: the number of objects and their total size.
+func Count(ctx context.Context, lakeAPI S3API, opts Options, resumeAfter string) (objects int, bytes int64, err error) {
+	opts, err = opts.withDefaults()
+	if err != nil {
+		return 0, 0, err
+	}
+	r := &run{opts: opts}
+	r.sum.ResumedAfter = resumeAfter
+	in := &s3.ListObjectsV2Input{Bucket: &opts.Bucket}
+	if opts.Prefix != "" {
+		in.Prefix = &opts.Prefix
+	}
+	if start := r.startAfter(); start != "" {
+		in.StartAfter = &start
+	}
+	pages := s3.NewListObjectsV2Paginator(lakeAPI, in)
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return objects, bytes, err
+		}
+		for _, obj := range page.Contents {
+			switch r.inRange(aws.ToString(obj.Key)) {
+			case after:
+				return objects, bytes, nil
+			case before:
+				continue
+			}
+			objects++
+			bytes += aws.ToInt64(obj.Size)
+		}
+	}
+	return objects, bytes, nil
+}

@@ -131,7 +131,9 @@ type StreamTarget struct {
 func (t *StreamTarget) Overhead() int { return 0 }
 
 // Size is what PutRecords counts: data and partition key.
-func (t *StreamTarget) Size(r *Record) int { return len(r.Line.Event) + len(r.Kinesis.Kinesis.PartitionKey) }
+func (t *StreamTarget) Size(r *Record) int {
+	return len(r.Line.Event) + len(r.Kinesis.Kinesis.PartitionKey)
+}
 
 // PackLimit is PutRecords' 5 MB.
 func (t *StreamTarget) PackLimit() int { return producer.MaxBatchBytes }
