@@ -47,6 +47,10 @@ type Options struct {
 	SourceARN string `json:"sourceArn,omitempty"`
 	// Region is set as each record's awsRegion.
 	Region string `json:"region,omitempty"`
+	// AdvancePastFailures lets the checkpoint move past objects with failed events (counted and named in the
+	// summary's problems). Without it, the checkpoint stops at the first such object, so a resumed run retries it
+	// (and delivers what follows again). The deployed replay sets it, so each of its legs makes progress.
+	AdvancePastFailures bool `json:"advancePastFailures,omitempty"`
 }
 
 // withDefaults fills unset options and checks the rest, naming the option, its value and the limit.

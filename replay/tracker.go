@@ -76,7 +76,7 @@ func (t *tracker) advance(r *run) {
 		if !ok || s.reading || s.pending > 0 {
 			break
 		}
-		if s.failed || s.incomplete {
+		if s.incomplete || (s.failed && !r.opts.AdvancePastFailures) {
 			t.stuck = true
 			break
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/eventlake/eventlake/constructs/datalake"
 	"github.com/eventlake/eventlake/constructs/eventstream"
 	"github.com/eventlake/eventlake/constructs/golambda"
+	"github.com/eventlake/eventlake/constructs/replay"
 	"github.com/eventlake/eventlake/constructs/subscription"
 )
 
@@ -28,6 +29,8 @@ type Blueprint struct {
 	Subscribers awscdk.Stack
 	// Subscriptions are the example subscriptions, by tier.
 	Subscriptions map[subscription.Tier]subscription.Subscription
+	// Replay replays the lake into the example Projections subscriber, as when seeding a new service.
+	Replay replay.Replay
 }
 
 // New adds the blueprint's stacks to app and checks them with the cdk-nag AwsSolutions and Serverless packs.
@@ -49,6 +52,7 @@ func New(app awscdk.App) *Blueprint {
 		Description: jsii.String("eventlake: example subscribers of the event stream, one per priority tier"),
 	})
 	b.Subscriptions = map[subscription.Tier]subscription.Subscription{}
+	subscribers := map[subscription.Tier]awslambda.IFunction{}
 	for _, s := range []struct {
 		id   string
 		tier subscription.Tier
@@ -61,10 +65,18 @@ func New(app awscdk.App) *Blueprint {
 			Id:     jsii.String("Serverless-LambdaDLQ"),
 			Reason: jsii.String("Invoked synchronously by its event source mapping, which sends failed batches to the subscription's on-failure destination; a DLQ applies to asynchronous invocations only."),
 		}}, jsii.Bool(false))
+		subscribers[s.tier] = fn
 		b.Subscriptions[s.tier] = subscription.NewSubscription(b.Subscribers, jsii.String(s.id+"Subscription"), &subscription.SubscriptionProps{
 			Stream: b.Stream.Stream(), Function: fn, Tier: s.tier,
 		})
 	}
+
+	b.Replay = replay.NewReplay(b.Subscribers, jsii.String("ProjectionsReplay"), &replay.ReplayProps{
+		Bucket:       b.DataLake.Bucket(),
+		Prefix:       b.DataLake.Prefix(),
+		Function:     subscribers[subscription.Standard],
+		SourceStream: b.Stream.Stream(),
+	})
 
 	CheckNag(app)
 	return b

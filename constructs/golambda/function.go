@@ -3,7 +3,6 @@ package golambda
 import (
 	"fmt"
 	"reflect"
-	"sort"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -14,6 +13,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/eventlake/eventlake/constructs/internal/deps"
 )
 
 // FunctionProps configures [NewFunction].
@@ -121,44 +122,9 @@ func NewFunction(scope constructs.Construct, id *string, props *FunctionProps) a
 	}
 	fn := awslambda.NewFunction(scope, id, fp)
 	if role, ok := fp.Role.(awsiam.Role); ok {
-		dropRedundantRoleDependency(fn, role)
+		deps.DropRole(fn, role)
 	}
 	return fn
-}
-
-// dropRedundantRoleDependency removes the role from the function's DependsOn: the function already references the
-// role by GetAtt, and the explicit dependency only draws cfn-lint's W3005. Every other dependency stays, the role's
-// DefaultPolicy included, so the function is still created after its permissions.
-func dropRedundantRoleDependency(fn awslambda.Function, role awsiam.Role) {
-	cfn, ok := fn.Node().DefaultChild().(awscdk.CfnResource)
-	roleCfn, ok2 := role.Node().DefaultChild().(awscdk.CfnResource)
-	if !ok || !ok2 {
-		return
-	}
-	cfn.AddOverride(jsii.String("DependsOn"), awscdk.Lazy_Any(&dependsOnWithout{cfn: cfn, drop: roleCfn}, &awscdk.LazyAnyValueOptions{OmitEmptyArray: jsii.Bool(true)}))
-}
-
-// dependsOnWithout produces the logical ids of cfn's dependencies except drop, sorted as the CDK sorts them.
-type dependsOnWithout struct {
-	cfn, drop awscdk.CfnResource
-}
-
-// Produce implements awscdk.IStableAnyProducer.
-func (p *dependsOnWithout) Produce() interface{} {
-	stack := awscdk.Stack_Of(p.cfn)
-	dropPath := *p.drop.Node().Path()
-	ids := []string{}
-	for _, d := range *p.cfn.ObtainDependencies() {
-		r, ok := d.(awscdk.CfnResource)
-		if !ok || *r.Node().Path() == dropPath || awscdk.Stack_Of(r) != stack {
-			continue
-		}
-		if id, ok := stack.Resolve(r.LogicalId()).(string); ok {
-			ids = append(ids, id)
-		}
-	}
-	sort.Strings(ids)
-	return ids
 }
 
 // copyOptions copies every field of FunctionOptions into the FunctionProps that embeds the same fields.

@@ -1,0 +1,65 @@
+package replay
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Job is the input and the output of one leg of the deployed replay (lambdas/replay, driven by a Step Functions
+// loop): the same options as the command line, the checkpoint to resume after, and the totals of the legs so far.
+type Job struct {
+	Options
+	// Function or Stream is the target; either may be left out to use the one the deployed replay is made for.
+	Function string `json:"function,omitempty"`
+	Stream   string `json:"stream,omitempty"`
+	// Checkpoint is the last object completed by the legs so far.
+	Checkpoint string `json:"checkpoint,omitempty"`
+	// Totals adds up the legs' summaries.
+	Totals Summary `json:"totals"`
+	// Legs counts the legs run.
+	Legs int `json:"legs"`
+	// Done is true once the whole range is replayed.
+	Done bool `json:"done"`
+}
+
+// RunLeg replays as much of job as fits before the context's deadline less reserve, and returns the job to run next
+// (Done when finished). Failed events are counted and named, and the checkpoint moves past them, so that every leg
+// makes progress.
+func RunLeg(ctx context.Context, lakeAPI S3API, target Target, job Job, reserve time.Duration) (Job, error) {
+	legCtx := ctx
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		legCtx, cancel = context.WithDeadline(ctx, deadline.Add(-reserve))
+		defer cancel()
+	}
+	opts := job.Options
+	opts.AdvancePastFailures = true
+	cp := &MemoryCheckpoint{After: job.Checkpoint}
+	sum, err := Run(legCtx, lakeAPI, target, opts, cp, nil)
+	if err != nil {
+		return job, fmt.Errorf("leg %d: %w", job.Legs+1, err)
+	}
+	job.Legs++
+	job.Checkpoint = cp.After
+	job.Done = sum.Done
+	t := &job.Totals
+	t.Objects += sum.Objects
+	t.Events += sum.Events
+	t.Batches += sum.Batches
+	t.Invocations += sum.Invocations
+	t.Bytes += sum.Bytes
+	t.Malformed += sum.Malformed
+	t.Filtered += sum.Filtered
+	t.Failed += sum.Failed
+	t.Oversized += sum.Oversized
+	t.DryRun = sum.DryRun
+	t.Done = sum.Done
+	t.Checkpoint = cp.After
+	for _, p := range sum.Problems {
+		if len(t.Problems) < maxProblems {
+			t.Problems = append(t.Problems, p)
+		}
+	}
+	return job, nil
+}
