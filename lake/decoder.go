@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // DefaultMaxLineBytes bounds one line of a lake object. A Kinesis record holds at most 10 MiB; the line adds its
@@ -106,6 +107,15 @@ func (d *Decoder) Next() (Line, int, error) {
 		raw = bytes.TrimSpace(raw)
 		if len(raw) == 0 {
 			continue // blank lines are allowed
+		}
+		// The common line holds one value: one pass to decode it. Only objects concatenated on one line need the
+		// streaming decoder.
+		l, err := parseValue(raw)
+		if err == nil {
+			return l, d.line, nil
+		}
+		if !strings.Contains(err.Error(), "after top-level value") {
+			return Line{}, d.line, &MalformedLineError{Line: d.line, Err: err}
 		}
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		d.pending, d.pendLine = dec, d.line

@@ -63,6 +63,7 @@ func (c *FileCheckpoint) Save(key string) error {
 // MemoryCheckpoint keeps progress in memory, for a caller that stores it elsewhere (the replay Lambda returns it
 // in its output).
 type MemoryCheckpoint struct {
+	// After is the last completed object.
 	After string
 }
 

@@ -10,9 +10,10 @@ import (
 // loop): the same options as the command line, the checkpoint to resume after, and the totals of the legs so far.
 type Job struct {
 	Options
-	// Function or Stream is the target; either may be left out to use the one the deployed replay is made for.
+	// Function is the function to replay into; leave it out to use the one the deployed replay is made for.
 	Function string `json:"function,omitempty"`
-	Stream   string `json:"stream,omitempty"`
+	// Stream is the replay stream to write into; leave it out to use the one the deployed replay is made for.
+	Stream string `json:"stream,omitempty"`
 	// Checkpoint is the last object completed by the legs so far.
 	Checkpoint string `json:"checkpoint,omitempty"`
 	// Totals adds up the legs' summaries.

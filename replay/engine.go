@@ -40,6 +40,7 @@ type Record struct {
 
 // Batch is what one call to the target carries.
 type Batch struct {
+	// Records are the batch's records, in lane order.
 	Records []*Record
 	// Bytes is the batch's payload size as the target counts it.
 	Bytes int
@@ -248,9 +249,13 @@ func (r *run) readObject(ctx context.Context, key string, lanes []chan *Record) 
 			r.tracker.markIncomplete(seq)
 			return fmt.Errorf("read s3://%s/%s: %w", r.opts.Bucket, key, err)
 		}
-		h, _ := line.Header()
 		rec := line.KinesisRecord(src)
-		if !r.opts.keepType(h.Type) || !r.opts.keepTime(rec.Kinesis.ApproximateArrivalTimestamp.Time) {
+		keep := r.opts.keepTime(rec.Kinesis.ApproximateArrivalTimestamp.Time)
+		if keep && r.opts.Type != "" {
+			h, _ := line.Header()
+			keep = r.opts.keepType(h.Type)
+		}
+		if !keep {
 			r.filtered.Add(1)
 			continue
 		}

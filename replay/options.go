@@ -26,9 +26,10 @@ type Options struct {
 	Bucket string `json:"bucket"`
 	// Prefix limits the replay to keys under it: the lake prefix, a month, a day or an hour ("events/2026/11/").
 	Prefix string `json:"prefix,omitempty"`
-	// From and To limit the replay to events that arrived in [From, To]. Zero is open.
+	// From limits the replay to events that arrived at or after it. Zero is open.
 	From time.Time `json:"from,omitzero"`
-	To   time.Time `json:"to,omitzero"`
+	// To limits the replay to events that arrived at or before it. Zero is open.
+	To time.Time `json:"to,omitzero"`
 	// Type keeps only events of this type: exact, or a glob such as "thing-*".
 	Type string `json:"type,omitempty"`
 	// BatchSize is the most records per invocation. Default 100.
@@ -113,16 +114,26 @@ func (o Options) keepTime(t time.Time) bool {
 
 // Summary is what a run did. In a dry run, the counts are what would have been sent.
 type Summary struct {
-	Objects     int64 `json:"objects"`
-	Events      int64 `json:"events"`
-	Batches     int64 `json:"batches"`
+	// Objects is the number of lake objects read.
+	Objects int64 `json:"objects"`
+	// Events is the number of events delivered.
+	Events int64 `json:"events"`
+	// Batches is the number of batches made.
+	Batches int64 `json:"batches"`
+	// Invocations is the number of calls made to the target (Invoke or PutRecords).
 	Invocations int64 `json:"invocations"`
-	Bytes       int64 `json:"bytes"`
-	Malformed   int64 `json:"malformed"`
-	Filtered    int64 `json:"filtered"`
-	Failed      int64 `json:"failed"`
-	Oversized   int64 `json:"oversized"`
-	DryRun      bool  `json:"dryRun"`
+	// Bytes is the payload delivered.
+	Bytes int64 `json:"bytes"`
+	// Malformed is the number of lake lines that were not events.
+	Malformed int64 `json:"malformed"`
+	// Filtered is the number of events left out by the type or time filter.
+	Filtered int64 `json:"filtered"`
+	// Failed is the number of events whose delivery failed.
+	Failed int64 `json:"failed"`
+	// Oversized is the number of events too large for any call to the target.
+	Oversized int64 `json:"oversized"`
+	// DryRun is true when nothing was sent.
+	DryRun bool `json:"dryRun"`
 	// Done is false when the run stopped before the end (cancelled); resume it from Checkpoint.
 	Done bool `json:"done"`
 	// Checkpoint is the last object all of whose events were delivered.

@@ -23,6 +23,7 @@ type LambdaAPI interface {
 // FunctionTarget invokes one function with events.KinesisEvent payloads: Event when the payload fits AsyncLimit
 // (unless Sync), RequestResponse up to 6 MB. A RequestResponse answer with a function error is a failure.
 type FunctionTarget struct {
+	// Client calls Lambda.
 	Client LambdaAPI
 	// Function is the function's name or ARN, an alias or version included.
 	Function string
@@ -118,7 +119,9 @@ type KinesisAPI interface {
 // StreamTarget writes each event, as it was on the original stream, to a replay stream with its partition key,
 // keeping each key's order (package producer).
 type StreamTarget struct {
-	Client    KinesisAPI
+	// Client calls Kinesis.
+	Client KinesisAPI
+	// StreamARN is the replay stream.
 	StreamARN string
 	// MaxRecordBytes is the stream's record size limit. Default 1 MiB.
 	MaxRecordBytes int
