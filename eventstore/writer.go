@@ -1,0 +1,234 @@
+package eventstore
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/eventlake/eventlake/lake"
+)
+
+// MaxBatchWrite is DynamoDB's limit of items per BatchWriteItem.
+const MaxBatchWrite = 25
+
+// DefaultInlineLimit is the largest event stored in its item; larger ones go to S3. DynamoDB items hold 400 KB,
+// attribute names and the other attributes included.
+const DefaultInlineLimit = 350 << 10
+
+// WriteAPI is the part of DynamoDB the writer uses.
+type WriteAPI interface {
+	BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+}
+
+// PayloadAPI is the part of S3 that stores oversized events.
+type PayloadAPI interface {
+	PutObject(context.Context, *s3.PutObjectInput, ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+}
+
+// Writer stores the events of a Kinesis batch.
+type Writer struct {
+	DB WriteAPI
+	// Table is the event store table.
+	Table string
+	// Payloads and Bucket keep events larger than InlineLimit.
+	Payloads PayloadAPI
+	Bucket   string
+	// Shards is the number of byTime write shards. Default DefaultShards.
+	Shards int
+	// InlineLimit is the largest event kept in its item. Default DefaultInlineLimit.
+	InlineLimit int
+	// MaxAttempts bounds the writes of one item left unprocessed by DynamoDB. Default 8.
+	MaxAttempts int
+	// Logger logs failed records. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Handle stores the batch and reports the first record it could not store, so Lambda retries from it (storing is
+// idempotent: what was stored after it is stored again, once).
+func (w *Writer) Handle(ctx context.Context, in events.KinesisEvent) (events.KinesisEventResponse, error) {
+	failed := w.Write(ctx, in.Records)
+	resp := events.KinesisEventResponse{BatchItemFailures: []events.KinesisBatchItemFailure{}}
+	if failed >= 0 {
+		resp.BatchItemFailures = append(resp.BatchItemFailures, events.KinesisBatchItemFailure{ItemIdentifier: in.Records[failed].Kinesis.SequenceNumber})
+	}
+	return resp, nil
+}
+
+// Write stores the records and returns the index of the first one not stored, or -1.
+func (w *Writer) Write(ctx context.Context, records []events.KinesisEventRecord) int {
+	log := w.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	shards := w.Shards
+	if shards == 0 {
+		shards = DefaultShards
+	}
+	firstFailed := -1
+	fail := func(i int, reason string, err error) {
+		log.WarnContext(ctx, reason, "sequenceNumber", records[i].Kinesis.SequenceNumber, "partitionKey", records[i].Kinesis.PartitionKey, "error", err)
+		if firstFailed < 0 || i < firstFailed {
+			firstFailed = i
+		}
+	}
+
+	type pending struct {
+		indexes []int // the records this item stands for (a record delivered twice in one batch)
+		req     types.WriteRequest
+	}
+	var queue []*pending
+	byKey := map[string]*pending{}
+	for i, rec := range records {
+		it, err := w.item(ctx, rec, shards)
+		if err != nil {
+			fail(i, "record not stored", err)
+			continue
+		}
+		key := it.PK + "\x00" + it.SK
+		if p, ok := byKey[key]; ok {
+			p.indexes = append(p.indexes, i)
+			continue
+		}
+		av, err := attributevalue.MarshalMap(it)
+		if err != nil {
+			fail(i, "record not stored", err)
+			continue
+		}
+		p := &pending{indexes: []int{i}, req: types.WriteRequest{PutRequest: &types.PutRequest{Item: av}}}
+		byKey[key] = p
+		queue = append(queue, p)
+	}
+	for start := 0; start < len(queue); start += MaxBatchWrite {
+		chunk := queue[start:min(start+MaxBatchWrite, len(queue))]
+		reqs := make([]types.WriteRequest, len(chunk))
+		for j, p := range chunk {
+			reqs[j] = p.req
+		}
+		for _, p := range w.writeChunk(ctx, reqs) {
+			for _, i := range chunk[p].indexes {
+				fail(i, "record not stored: DynamoDB left it unprocessed", nil)
+			}
+		}
+	}
+	return firstFailed
+}
+
+// writeChunk writes up to 25 items, retrying unprocessed ones with backoff, and returns the positions of those it
+// could not write.
+func (w *Writer) writeChunk(ctx context.Context, reqs []types.WriteRequest) []int {
+	attempts := w.MaxAttempts
+	if attempts == 0 {
+		attempts = 8
+	}
+	backoff := retry.NewExponentialJitterBackoff(5 * time.Second)
+	left := make([]int, len(reqs))
+	for i := range left {
+		left[i] = i
+	}
+	for attempt := 1; len(left) > 0 && attempt <= attempts; attempt++ {
+		batch := make([]types.WriteRequest, len(left))
+		for j, i := range left {
+			batch[j] = reqs[i]
+		}
+		out, err := w.DB.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{w.Table: batch}})
+		if err == nil {
+			unprocessed := out.UnprocessedItems[w.Table]
+			if len(unprocessed) == 0 {
+				return nil
+			}
+			left = matchUnprocessed(reqs, left, unprocessed)
+		}
+		if attempt < attempts {
+			delay, _ := backoff.BackoffDelay(attempt, err)
+			select {
+			case <-ctx.Done():
+				return left
+			case <-time.After(delay):
+			}
+		}
+	}
+	return left
+}
+
+// matchUnprocessed finds which of the requests DynamoDB handed back unprocessed, by key.
+func matchUnprocessed(reqs []types.WriteRequest, left []int, unprocessed []types.WriteRequest) []int {
+	keyOf := func(r types.WriteRequest) string {
+		pk, _ := r.PutRequest.Item[AttrPK].(*types.AttributeValueMemberS)
+		sk, _ := r.PutRequest.Item[AttrSK].(*types.AttributeValueMemberS)
+		if pk == nil || sk == nil {
+			return ""
+		}
+		return pk.Value + "\x00" + sk.Value
+	}
+	want := map[string]bool{}
+	for _, u := range unprocessed {
+		want[keyOf(u)] = true
+	}
+	var still []int
+	for _, i := range left {
+		if want[keyOf(reqs[i])] {
+			still = append(still, i)
+		}
+	}
+	return still
+}
+
+// item turns a record into the item that stores it; an oversized event goes to S3 first.
+func (w *Writer) item(ctx context.Context, rec events.KinesisEventRecord, shards int) (item, error) {
+	k := rec.Kinesis
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, k.Data); err != nil || compact.Len() == 0 || compact.Bytes()[0] != '{' {
+		return item{}, fmt.Errorf("data is not a JSON object event (%d bytes)", len(k.Data))
+	}
+	line := lake.Line{Event: compact.Bytes()}
+	h, _ := line.Header()
+	pos := Position(k.SequenceNumber, 0)
+	arrival := k.ApproximateArrivalTimestamp.Time
+	it := item{
+		PK: k.PartitionKey, SK: pos, TPK: TimePK(arrival.Truncate(time.Hour), Shard(k.PartitionKey, shards)), TSK: TimeSK(arrival, pos),
+		Type: h.Type, ID: h.ID, TS: h.Timestamp, Arrival: arrival.UnixMilli(), Shard: shardOf(rec.EventID), Seq: k.SequenceNumber,
+		Size: compact.Len(),
+	}
+	limit := w.InlineLimit
+	if limit == 0 {
+		limit = DefaultInlineLimit
+	}
+	if compact.Len() <= limit {
+		it.Event = compact.String()
+		return it, nil
+	}
+	if w.Payloads == nil || w.Bucket == "" {
+		return item{}, fmt.Errorf("event of %d bytes is over the %d-byte item limit and no payload bucket is set", compact.Len(), limit)
+	}
+	sum := sha256.Sum256([]byte(it.PK))
+	key := fmt.Sprintf("payloads/%s/%s.json", hex.EncodeToString(sum[:8]), pos)
+	if _, err := w.Payloads.PutObject(ctx, &s3.PutObjectInput{Bucket: &w.Bucket, Key: &key, Body: bytes.NewReader(compact.Bytes()),
+		ContentType: aws.String("application/json")}); err != nil {
+		return item{}, fmt.Errorf("store the %d-byte payload in s3://%s/%s: %w", compact.Len(), w.Bucket, key, err)
+	}
+	it.PayloadRef = "s3://" + w.Bucket + "/" + key
+	return it, nil
+}
+
+// shardOf takes the shard id out of an event id "shardId-000000000001:4959…".
+func shardOf(eventID string) string {
+	for i := range len(eventID) {
+		if eventID[i] == ':' {
+			return eventID[:i]
+		}
+	}
+	return ""
+}
