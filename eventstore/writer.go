@@ -12,26 +12,20 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/eventlake/eventlake/internal/batchwrite"
 	"github.com/eventlake/eventlake/lake"
 )
-
-// MaxBatchWrite is DynamoDB's limit of items per BatchWriteItem.
-const MaxBatchWrite = 25
 
 // DefaultInlineLimit is the largest event stored in its item; larger ones go to S3. DynamoDB items hold 400 KB,
 // attribute names and the other attributes included.
 const DefaultInlineLimit = 350 << 10
 
 // WriteAPI is the part of DynamoDB the writer uses.
-type WriteAPI interface {
-	BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
-}
+type WriteAPI = batchwrite.API
 
 // PayloadAPI is the part of S3 that stores oversized events.
 type PayloadAPI interface {
@@ -87,7 +81,7 @@ func (w *Writer) Write(ctx context.Context, records []events.KinesisEventRecord)
 
 	type pending struct {
 		indexes []int // the records this item stands for (a record delivered twice in one batch)
-		req     types.WriteRequest
+		item    map[string]types.AttributeValue
 	}
 	var queue []*pending
 	byKey := map[string]*pending{}
@@ -107,83 +101,20 @@ func (w *Writer) Write(ctx context.Context, records []events.KinesisEventRecord)
 			fail(i, "record not stored", err)
 			continue
 		}
-		p := &pending{indexes: []int{i}, req: types.WriteRequest{PutRequest: &types.PutRequest{Item: av}}}
+		p := &pending{indexes: []int{i}, item: av}
 		byKey[key] = p
 		queue = append(queue, p)
 	}
-	for start := 0; start < len(queue); start += MaxBatchWrite {
-		chunk := queue[start:min(start+MaxBatchWrite, len(queue))]
-		reqs := make([]types.WriteRequest, len(chunk))
-		for j, p := range chunk {
-			reqs[j] = p.req
-		}
-		for _, p := range w.writeChunk(ctx, reqs) {
-			for _, i := range chunk[p].indexes {
-				fail(i, "record not stored: DynamoDB left it unprocessed", nil)
-			}
+	items := make([]map[string]types.AttributeValue, len(queue))
+	for j, p := range queue {
+		items[j] = p.item
+	}
+	for _, j := range batchwrite.Put(ctx, w.DB, w.Table, items, []string{AttrPK, AttrSK}, w.MaxAttempts) {
+		for _, i := range queue[j].indexes {
+			fail(i, "record not stored: DynamoDB left it unprocessed", nil)
 		}
 	}
 	return firstFailed
-}
-
-// writeChunk writes up to 25 items, retrying unprocessed ones with backoff, and returns the positions of those it
-// could not write.
-func (w *Writer) writeChunk(ctx context.Context, reqs []types.WriteRequest) []int {
-	attempts := w.MaxAttempts
-	if attempts == 0 {
-		attempts = 8
-	}
-	backoff := retry.NewExponentialJitterBackoff(5 * time.Second)
-	left := make([]int, len(reqs))
-	for i := range left {
-		left[i] = i
-	}
-	for attempt := 1; len(left) > 0 && attempt <= attempts; attempt++ {
-		batch := make([]types.WriteRequest, len(left))
-		for j, i := range left {
-			batch[j] = reqs[i]
-		}
-		out, err := w.DB.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{w.Table: batch}})
-		if err == nil {
-			unprocessed := out.UnprocessedItems[w.Table]
-			if len(unprocessed) == 0 {
-				return nil
-			}
-			left = matchUnprocessed(reqs, left, unprocessed)
-		}
-		if attempt < attempts {
-			delay, _ := backoff.BackoffDelay(attempt, err)
-			select {
-			case <-ctx.Done():
-				return left
-			case <-time.After(delay):
-			}
-		}
-	}
-	return left
-}
-
-// matchUnprocessed finds which of the requests DynamoDB handed back unprocessed, by key.
-func matchUnprocessed(reqs []types.WriteRequest, left []int, unprocessed []types.WriteRequest) []int {
-	keyOf := func(r types.WriteRequest) string {
-		pk, _ := r.PutRequest.Item[AttrPK].(*types.AttributeValueMemberS)
-		sk, _ := r.PutRequest.Item[AttrSK].(*types.AttributeValueMemberS)
-		if pk == nil || sk == nil {
-			return ""
-		}
-		return pk.Value + "\x00" + sk.Value
-	}
-	want := map[string]bool{}
-	for _, u := range unprocessed {
-		want[keyOf(u)] = true
-	}
-	var still []int
-	for _, i := range left {
-		if want[keyOf(reqs[i])] {
-			still = append(still, i)
-		}
-	}
-	return still
 }
 
 // item turns a record into the item that stores it; an oversized event goes to S3 first.

@@ -1,0 +1,25 @@
+// Package microstore is a service's own small event store (SYSTEM.md, part 6): instead of calling other services, a
+// service keeps the few events it needs in its own DynamoDB table.
+//
+// The [Listener] is subscribed to the event stream: it stores the events whose type matches the service's patterns,
+// under a hash key (the event's partition key, or a correlation field the service names) and a range key that is
+// time-ordered and unique within it (the event's timestamp, then its stream position), with a TTL from the event's
+// timestamp so the table stays bounded.
+//
+// The [Trigger] runs on the table's stream (INSERTs only): for each key touched by a batch it loads that key's whole
+// history — every page, strongly consistent, in order — once, and hands it to the service's function.
+package microstore
+
+// Attribute names of a micro event store table.
+const (
+	AttrKey   = "key"
+	AttrPos   = "pos"
+	AttrTTL   = "ttl"
+	attrType  = "type"
+	attrID    = "id"
+	attrTS    = "ts"
+	attrEvent = "event"
+)
+
+// DefaultRetentionDays keeps events 33 days, as the reference implementation did.
+const DefaultRetentionDays = 33
