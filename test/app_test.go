@@ -77,7 +77,7 @@ func templates(t testing.TB, dir string) map[string]map[string]any {
 
 func TestBlueprintSnapshots(t *testing.T) {
 	tmpls := templates(t, synthBlueprint(t))
-	for _, want := range []string{"EventlakeCore", "EventlakeLake", "EventlakeSubscribers"} { // the replay is in the subscribers stack
+	for _, want := range []string{"EventlakeCore", "EventlakeLake", "EventlakeSubscribers", "EventlakeStore"} { // the replay is in the subscribers stack
 		if _, ok := tmpls[want]; !ok {
 			t.Errorf("stack %s is missing from the app", want)
 		}

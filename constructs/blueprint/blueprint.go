@@ -9,8 +9,10 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/eventlake/eventlake/constructs/datalake"
+	"github.com/eventlake/eventlake/constructs/eventstore"
 	"github.com/eventlake/eventlake/constructs/eventstream"
 	"github.com/eventlake/eventlake/constructs/golambda"
+	"github.com/eventlake/eventlake/constructs/microstore"
 	"github.com/eventlake/eventlake/constructs/replay"
 	"github.com/eventlake/eventlake/constructs/subscription"
 )
@@ -31,6 +33,12 @@ type Blueprint struct {
 	Subscriptions map[subscription.Tier]subscription.Subscription
 	// Replay replays the lake into the example Projections subscriber, as when seeding a new service.
 	Replay replay.Replay
+	// Store holds the event store.
+	Store awscdk.Stack
+	// EventStore keeps every event beyond the stream's retention.
+	EventStore eventstore.EventStore
+	// Orders is an example service with its micro event store and its trigger.
+	Orders microstore.MicroStore
 }
 
 // New adds the blueprint's stacks to app and checks them with the cdk-nag AwsSolutions and Serverless packs.
@@ -76,6 +84,26 @@ func New(app awscdk.App) *Blueprint {
 		Prefix:       b.DataLake.Prefix(),
 		Function:     subscribers[subscription.Standard],
 		SourceStream: b.Stream.Stream(),
+	})
+
+	b.Store = awscdk.NewStack(app, jsii.String("EventlakeStore"), &awscdk.StackProps{
+		Description: jsii.String("eventlake: the DynamoDB event store, fed from the event stream"),
+	})
+	// The event store must keep up with every event: it reads through its own enhanced fan-out consumer.
+	b.EventStore = eventstore.NewEventStore(b.Store, jsii.String("EventStore"), &eventstore.EventStoreProps{
+		Stream: b.Stream.Stream(), Tier: subscription.Realtime,
+	})
+
+	orders := golambda.NewFunction(b.Subscribers, jsii.String("OrdersLogic"), &golambda.FunctionProps{
+		Package: golambda.Handler("exampletrigger"),
+		Options: &awslambda.FunctionOptions{Description: jsii.String("Example service logic on a micro event store: sees each order's whole history")},
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(orders, &[]*cdknag.NagPackSuppression{{
+		Id:     jsii.String("Serverless-LambdaDLQ"),
+		Reason: jsii.String("Invoked synchronously by its DynamoDB stream mapping, which sends failed batches to the micro store's failure queue; a DLQ applies to asynchronous invocations only."),
+	}}, jsii.Bool(false))
+	b.Orders = microstore.NewMicroStore(b.Subscribers, jsii.String("OrdersStore"), &microstore.MicroStoreProps{
+		Stream: b.Stream.Stream(), Types: []string{"order-*"}, Trigger: orders,
 	})
 
 	CheckNag(app)

@@ -1,0 +1,35 @@
+// Command exampletrigger is the blueprint's example service logic on a micro event store: for every key with new
+// events it receives the key's whole history and logs a summary. Copy it as the start of your own.
+//
+// Environment: MICROSTORE_TABLE.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/eventlake/eventlake/microstore"
+)
+
+func main() {
+	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	cfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		logger.Error("load AWS configuration", "error", err)
+		os.Exit(1)
+	}
+	t := &microstore.Trigger{DB: dynamodb.NewFromConfig(cfg), Table: os.Getenv("MICROSTORE_TABLE"), Logger: logger}
+	lambda.Start(t.Handler(func(ctx context.Context, key string, history []microstore.Item) error {
+		if len(history) == 0 {
+			return nil // expired by TTL since the INSERT
+		}
+		last := history[len(history)-1]
+		logger.InfoContext(ctx, "history", "key", key, "events", len(history), "latestType", last.Type, "latestId", last.ID)
+		return nil
+	}))
+}
