@@ -154,10 +154,12 @@ func TestBlueprintCfnLint(t *testing.T) {
 
 // TestOnlyXRayOnWildcardResources guards the Resource "*" suppressions: in every policy of the app, a statement on
 // Resource "*" may only hold actions that have no resource-level permissions, and only where they are needed: X-Ray's
-// two actions (active tracing) anywhere; the event source mapping actions in the mapper's policy; log delivery and
-// X-Ray sampling in a state machine's policy.
+// two actions (active tracing) and dynamodb:ListStreams (reading a table's stream) anywhere; the event source mapping
+// actions in the mapper's policy; log delivery and X-Ray sampling in a state machine's policy.
 func TestOnlyXRayOnWildcardResources(t *testing.T) {
-	anywhere := map[string]bool{"xray:PutTraceSegments": true, "xray:PutTelemetryRecords": true}
+	anywhere := map[string]bool{"xray:PutTraceSegments": true, "xray:PutTelemetryRecords": true,
+		// Granted with read access to a DynamoDB stream (a micro store's trigger).
+		"dynamodb:ListStreams": true}
 	byPolicy := map[string]map[string]bool{
 		"EventlakeMapperRole": {"lambda:CreateEventSourceMapping": true, "lambda:ListEventSourceMappings": true},
 		"StateMachineRole": {"logs:CreateLogDelivery": true, "logs:DeleteLogDelivery": true, "logs:DescribeLogGroups": true,
