@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"golang.org/x/time/rate"
 
 	"github.com/eventlake/eventlake/lake"
@@ -75,11 +76,31 @@ type Checkpointer interface {
 // delivered (with their own time limit of a minute), and the checkpoint is saved, so a new run resumes after it.
 // progress, if not nil, is called about once a second with the counts so far.
 func Run(ctx context.Context, lakeAPI S3API, target Target, opts Options, cp Checkpointer, progress func(Summary)) (Summary, error) {
+	return RunSource(ctx, &LakeSource{S3: lakeAPI}, target, opts, cp, progress)
+}
+
+// Source is where a replay reads: the lake ([LakeSource]) or the event store ([StoreSource]). It yields units of
+// progress (lake objects, event store time shards) in key order; the checkpoint is the last unit completed.
+type Source interface {
+	// Units calls fn with the key of each unit to read, in order, after resumeAfter.
+	Units(ctx context.Context, opts Options, resumeAfter string, fn func(key string) error) error
+	// Open returns the lines of one unit; where names it in reports.
+	Open(ctx context.Context, opts Options, key string) (lines LineReader, where string, err error)
+}
+
+// LineReader yields a unit's lines; a *lake.MalformedLineError is not final.
+type LineReader interface {
+	Next() (lake.Line, int, error)
+	Close() error
+}
+
+// RunSource replays from any source; see [Run].
+func RunSource(ctx context.Context, src Source, target Target, opts Options, cp Checkpointer, progress func(Summary)) (Summary, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return Summary{}, err
 	}
-	r := &run{opts: opts, s3: lakeAPI, target: target, cp: cp, tracker: newTracker()}
+	r := &run{opts: opts, src: src, target: target, cp: cp, tracker: newTracker()}
 	r.sum.DryRun = opts.DryRun
 	if cp != nil {
 		if r.sum.ResumedAfter, err = cp.Load(); err != nil {
@@ -149,7 +170,7 @@ func Run(ctx context.Context, lakeAPI S3API, target Target, opts Options, cp Che
 
 type run struct {
 	opts    Options
-	s3      S3API
+	src     Source
 	target  Target
 	cp      Checkpointer
 	limiter *rate.Limiter
@@ -186,50 +207,21 @@ func (r *run) problem(format string, args ...any) {
 	}
 }
 
-// read lists the objects and sends their records to the lanes, in key order.
+// read sends the records of every unit to the lanes, in key order.
 func (r *run) read(ctx context.Context, lanes []chan *Record) error {
-	in := &s3.ListObjectsV2Input{Bucket: &r.opts.Bucket}
-	if r.opts.Prefix != "" {
-		in.Prefix = &r.opts.Prefix
-	}
-	if start := r.startAfter(); start != "" {
-		in.StartAfter = &start
-	}
-	pages := s3.NewListObjectsV2Paginator(r.s3, in)
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return fmt.Errorf("list s3://%s/%s: %w", r.opts.Bucket, r.opts.Prefix, err)
-		}
-		for _, obj := range page.Contents {
-			key := aws.ToString(obj.Key)
-			switch r.inRange(key) {
-			case after:
-				return nil
-			case before:
-				continue
-			}
-			if err := r.readObject(ctx, key, lanes); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return r.src.Units(ctx, r.opts, r.sum.ResumedAfter, func(key string) error { return r.readObject(ctx, key, lanes) })
 }
 
 func (r *run) readObject(ctx context.Context, key string, lanes []chan *Record) error {
 	seq := r.tracker.open(key)
 	defer r.tracker.closeReading(seq, r)
 	r.objects.Add(1)
-	out, err := r.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: &r.opts.Bucket, Key: &key})
+	dec, where, err := r.src.Open(ctx, r.opts, key)
 	if err != nil {
-		return fmt.Errorf("get s3://%s/%s: %w", r.opts.Bucket, key, err)
+		r.tracker.markIncomplete(seq)
+		return err
 	}
-	defer out.Body.Close()
-	dec, err := lake.NewDecoder(out.Body)
-	if err != nil {
-		return fmt.Errorf("open s3://%s/%s: %w", r.opts.Bucket, key, err)
-	}
+	defer dec.Close()
 	src := lake.Source{StreamARN: r.opts.SourceARN, Region: r.opts.Region}
 	for {
 		if err := ctx.Err(); err != nil {
@@ -243,11 +235,11 @@ func (r *run) readObject(ctx context.Context, key string, lanes []chan *Record) 
 			return nil
 		case errors.As(err, &bad):
 			r.bad.Add(1)
-			r.problem("malformed: s3://%s/%s line %d: %v", r.opts.Bucket, key, bad.Line, bad.Err)
+			r.problem("malformed: %s line %d: %v", where, bad.Line, bad.Err)
 			continue
 		case err != nil:
 			r.tracker.markIncomplete(seq)
-			return fmt.Errorf("read s3://%s/%s: %w", r.opts.Bucket, key, err)
+			return fmt.Errorf("read %s: %w", where, err)
 		}
 		rec := line.KinesisRecord(src)
 		keep := r.opts.keepTime(rec.Kinesis.ApproximateArrivalTimestamp.Time)
@@ -262,10 +254,10 @@ func (r *run) readObject(ctx context.Context, key string, lanes []chan *Record) 
 		js, err := json.Marshal(rec)
 		if err != nil {
 			r.bad.Add(1)
-			r.problem("malformed: s3://%s/%s line %d: %v", r.opts.Bucket, key, n, err)
+			r.problem("malformed: %s line %d: %v", where, n, err)
 			continue
 		}
-		record := &Record{Line: line, Kinesis: rec, JSON: js, Where: fmt.Sprintf("s3://%s/%s line %d", r.opts.Bucket, key, n), obj: seq}
+		record := &Record{Line: line, Kinesis: rec, JSON: js, Where: fmt.Sprintf("%s line %d", where, n), obj: seq}
 		r.tracker.add(seq)
 		select {
 		case lanes[laneOf(rec.Kinesis.PartitionKey, len(lanes))] <- record:
@@ -344,37 +336,17 @@ func (r *run) deliver(ctx context.Context, b *Batch) {
 	}
 }
 
-// Count lists what a run with opts would read, without reading it: the number of objects and their total size.
+// Count lists what a run with opts would read from the lake, without reading it: the number of objects and their
+// total size.
 func Count(ctx context.Context, lakeAPI S3API, opts Options, resumeAfter string) (objects int, bytes int64, err error) {
 	opts, err = opts.withDefaults()
 	if err != nil {
 		return 0, 0, err
 	}
-	r := &run{opts: opts}
-	r.sum.ResumedAfter = resumeAfter
-	in := &s3.ListObjectsV2Input{Bucket: &opts.Bucket}
-	if opts.Prefix != "" {
-		in.Prefix = &opts.Prefix
-	}
-	if start := r.startAfter(); start != "" {
-		in.StartAfter = &start
-	}
-	pages := s3.NewListObjectsV2Paginator(lakeAPI, in)
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return objects, bytes, err
-		}
-		for _, obj := range page.Contents {
-			switch r.inRange(aws.ToString(obj.Key)) {
-			case after:
-				return objects, bytes, nil
-			case before:
-				continue
-			}
-			objects++
-			bytes += aws.ToInt64(obj.Size)
-		}
-	}
-	return objects, bytes, nil
+	err = (&LakeSource{S3: lakeAPI}).list(ctx, opts, resumeAfter, func(obj s3types.Object) error {
+		objects++
+		bytes += aws.ToInt64(obj.Size)
+		return nil
+	})
+	return objects, bytes, err
 }

@@ -1,7 +1,6 @@
 package replay
 
 import (
-	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -22,7 +21,7 @@ const (
 
 // Options say what to replay and how fast.
 type Options struct {
-	// Bucket is the lake bucket. Required.
+	// Bucket is the lake bucket. Required to read the lake.
 	Bucket string `json:"bucket"`
 	// Prefix limits the replay to keys under it: the lake prefix, a month, a day or an hour ("events/2026/11/").
 	Prefix string `json:"prefix,omitempty"`
@@ -56,9 +55,6 @@ type Options struct {
 
 // withDefaults fills unset options and checks the rest, naming the option, its value and the limit.
 func (o Options) withDefaults() (Options, error) {
-	if o.Bucket == "" {
-		return o, errors.New("bucket is required")
-	}
 	if o.BatchSize == 0 {
 		o.BatchSize = DefaultBatchSize
 	}

@@ -263,10 +263,11 @@ func TestKilledReplayResumesWithoutSkipping(t *testing.T) {
 	checkpoint := &replay.FileCheckpoint{Path: filepath.Join(t.TempDir(), "cp.json"), Run: "test"}
 	opts := replay.Options{Bucket: f.bucket, Prefix: "events/", Concurrency: 2, BatchSize: 5, Sync: true}
 
-	// The first run is killed after a few invocations.
+	// The first run is killed after 3 invocations (15 events). The reader can be at most the lanes' buffers and one
+	// batch per lane (2 x (10 + 5)) ahead of them, so it has not reached the end of the 76 events.
 	ctx, kill := context.WithCancel(context.Background())
 	first := &recording{LambdaAPI: lambda.NewFromConfig(cfg), cut: func(calls int) {
-		if calls == 10 {
+		if calls == 3 {
 			kill()
 		}
 	}}

@@ -106,7 +106,10 @@ func (t *tracker) flush(_ *run) error {
 }
 
 // The lake's time-partitioned key layout: <prefix>YYYY/MM/DD/HH/<object>.
-var hourPath = regexp.MustCompile(`(^|/)(\d{4}/\d{2}/\d{2}/\d{2})/`)
+var (
+	hourPath = regexp.MustCompile(`(^|/)(\d{4}/\d{2}/\d{2}/\d{2})/`)
+	yearPath = regexp.MustCompile(`\d{4}/`)
+)
 
 const hourLayout = "2006/01/02/15"
 
@@ -127,16 +130,16 @@ func keyHour(key string) (time.Time, string, bool) {
 }
 
 // startAfter is where listing starts: after the checkpoint, and not before the hour of From (less the slack).
-func (r *run) startAfter() string {
-	start := r.sum.ResumedAfter
-	if !r.opts.From.IsZero() {
-		base := r.opts.Prefix
-		if _, b, ok := keyHour(r.opts.Prefix + "/"); ok {
+func startAfter(opts Options, resumeAfter string) string {
+	start := resumeAfter
+	if !opts.From.IsZero() {
+		base := opts.Prefix
+		if _, b, ok := keyHour(opts.Prefix + "/"); ok {
 			base = b // the prefix is itself a YYYY/MM/DD/HH path
-		} else if loc := regexp.MustCompile(`\d{4}/`).FindStringIndex(r.opts.Prefix); loc != nil {
-			base = r.opts.Prefix[:loc[0]] // a year, month or day prefix
+		} else if loc := yearPath.FindStringIndex(opts.Prefix); loc != nil {
+			base = opts.Prefix[:loc[0]] // a year, month or day prefix
 		}
-		fromKey := base + r.opts.From.Add(-slack).UTC().Format(hourLayout)
+		fromKey := base + opts.From.Add(-slack).UTC().Format(hourLayout)
 		if fromKey > start {
 			start = fromKey
 		}
@@ -153,15 +156,15 @@ const (
 )
 
 // inRange places a key's hour against [From, To], with the slack on both sides.
-func (r *run) inRange(key string) position {
+func inRange(opts Options, key string) position {
 	hour, _, ok := keyHour(key)
 	if !ok {
 		return within // not the lake layout: read it, and filter its events one by one
 	}
-	if !r.opts.From.IsZero() && hour.Add(time.Hour).Before(r.opts.From.Add(-slack)) {
+	if !opts.From.IsZero() && hour.Add(time.Hour).Before(opts.From.Add(-slack)) {
 		return before
 	}
-	if !r.opts.To.IsZero() && hour.After(r.opts.To.Add(slack)) {
+	if !opts.To.IsZero() && hour.After(opts.To.Add(slack)) {
 		return after
 	}
 	return within

@@ -14,10 +14,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/eventlake/eventlake/eventstore"
 	"github.com/eventlake/eventlake/replay"
 )
 
@@ -31,7 +33,8 @@ const (
 type flagHelp struct{ name, usage, example string }
 
 var flagDocs = []flagHelp{
-	{"bucket", "the data lake bucket (required)", "--bucket eventlake-lake-bucket"},
+	{"bucket", "the data lake bucket (this, or --table)", "--bucket eventlake-lake-bucket"},
+	{"table", "replay from the event store table instead of the lake; needs --from and --to", "--table eventlake-events"},
 	{"prefix", "replay keys under this prefix: the lake, a month, a day, an hour", "--prefix events/2026/11/21/"},
 	{"function", "the function to replay into: name or ARN, alias included (this or --stream)", "--function orders-projector:live"},
 	{"stream", "the replay stream to write into: its ARN (this or --function)", "--stream arn:aws:kinesis:us-east-1:111111111111:stream/replay"},
@@ -55,7 +58,7 @@ func (e *usageError) Error() string { return e.msg }
 type settings struct {
 	opts                     replay.Options
 	function, stream, cpFile string
-	from, to                 string
+	from, to, table          string
 }
 
 func parse(args []string, stderr io.Writer) (settings, error) {
@@ -67,6 +70,7 @@ func parse(args []string, stderr io.Writer) (settings, error) {
 		help[d.name] = d.usage
 	}
 	fs.StringVar(&s.opts.Bucket, "bucket", "", help["bucket"])
+	fs.StringVar(&s.table, "table", "", help["table"])
 	fs.StringVar(&s.opts.Prefix, "prefix", "events/", help["prefix"])
 	fs.StringVar(&s.function, "function", "", help["function"])
 	fs.StringVar(&s.stream, "stream", "", help["stream"])
@@ -91,8 +95,11 @@ func parse(args []string, stderr io.Writer) (settings, error) {
 	if fs.NArg() > 0 {
 		return s, &usageError{fmt.Sprintf("unexpected argument %q: every option is a flag", fs.Arg(0))}
 	}
-	if s.opts.Bucket == "" {
-		return s, &usageError{"--bucket is required"}
+	if (s.opts.Bucket == "") == (s.table == "") {
+		return s, &usageError{"give exactly one of --bucket (the lake) and --table (the event store)"}
+	}
+	if s.table != "" && (s.from == "" || s.to == "") {
+		return s, &usageError{"--table reads the event store by time range: give --from and --to"}
 	}
 	if (s.function == "") == (s.stream == "") {
 		return s, &usageError{"give exactly one of --function and --stream"}
@@ -134,7 +141,7 @@ func parse(args []string, stderr io.Writer) (settings, error) {
 func usage(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprintf(w, `replay: replay events from the eventlake data lake into one function or a replay stream.
 
-usage: replay --bucket BUCKET (--function NAME | --stream ARN) [options]
+usage: replay (--bucket BUCKET | --table TABLE --from T --to T) (--function NAME | --stream ARN) [options]
 
 `)
 	for _, d := range flagDocs {
@@ -184,11 +191,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	var cp replay.Checkpointer
 	if s.cpFile != "" {
-		cp = &replay.FileCheckpoint{Path: s.cpFile, Run: fmt.Sprintf("s3://%s/%s -> %s type=%q from=%q to=%q", s.opts.Bucket, s.opts.Prefix, where, s.opts.Type, s.from, s.to)}
+		source := fmt.Sprintf("s3://%s/%s", s.opts.Bucket, s.opts.Prefix)
+		if s.table != "" {
+			source = "table " + s.table
+		}
+		cp = &replay.FileCheckpoint{Path: s.cpFile, Run: fmt.Sprintf("%s -> %s type=%q from=%q to=%q", source, where, s.opts.Type, s.from, s.to)}
 	}
 
 	prog := newProgress(stderr)
-	if prog.tty {
+	if prog.tty && s.table == "" {
 		after := ""
 		if cp != nil {
 			after, _ = cp.Load()
@@ -197,7 +208,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			prog.total = n
 		}
 	}
-	sum, err := replay.Run(ctx, s3c, target, s.opts, cp, prog.update)
+	var src replay.Source = &replay.LakeSource{S3: s3c}
+	if s.table != "" {
+		src = &replay.StoreSource{Reader: &eventstore.Reader{DB: dynamodb.NewFromConfig(cfg), Payloads: s3c, Table: s.table}}
+		prog.total = 0
+	}
+	sum, err := replay.RunSource(ctx, src, target, s.opts, cp, prog.update)
 	prog.finish(sum)
 	if err != nil {
 		fmt.Fprintf(stderr, "replay: %v\n", err)
