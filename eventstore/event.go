@@ -11,16 +11,20 @@ type Event struct {
 	PartitionKey string
 	// Position is the record's place in the stream (see [Position]).
 	Position string
-	// ID, Type and Timestamp are the event's contract fields, when it has them.
-	ID        string
-	Type      string
+	// ID is the event's id, when it has one.
+	ID string
+	// Type is the event's type, when it has one.
+	Type string
+	// Timestamp is the event's own time in epoch milliseconds, when it has one.
 	Timestamp int64
 	// Arrival is when the stream accepted the record.
 	Arrival time.Time
-	// ShardID, SequenceNumber and Subsequence identify the Kinesis record.
-	ShardID        string
+	// ShardID is the Kinesis shard the record was read from.
+	ShardID string
+	// SequenceNumber is the record's sequence number in its shard.
 	SequenceNumber string
-	Subsequence    int64
+	// Subsequence orders the user records of one aggregated record.
+	Subsequence int64
 	// Data is the event as the producer wrote it.
 	Data json.RawMessage
 }

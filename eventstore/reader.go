@@ -22,6 +22,7 @@ type PayloadReadAPI interface {
 
 // Reader reads the event store.
 type Reader struct {
+	// DB queries the table.
 	DB dynamodb.QueryAPIClient
 	// Payloads reads events stored by reference.
 	Payloads PayloadReadAPI

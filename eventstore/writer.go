@@ -34,12 +34,14 @@ type PayloadAPI interface {
 
 // Writer stores the events of a Kinesis batch.
 type Writer struct {
+	// DB writes the items.
 	DB WriteAPI
 	// Table is the event store table.
 	Table string
-	// Payloads and Bucket keep events larger than InlineLimit.
+	// Payloads stores events larger than InlineLimit.
 	Payloads PayloadAPI
-	Bucket   string
+	// Bucket is where Payloads stores them, under payloads/.
+	Bucket string
 	// Shards is the number of byTime write shards. Default DefaultShards.
 	Shards int
 	// InlineLimit is the largest event kept in its item. Default DefaultInlineLimit.

@@ -19,6 +19,7 @@ import (
 
 // Listener stores the events a service cares about.
 type Listener struct {
+	// DB writes the items.
 	DB batchwrite.API
 	// Table is the micro event store table.
 	Table string
@@ -34,12 +35,19 @@ type Listener struct {
 
 // Item is an event as a micro event store keeps it.
 type Item struct {
-	Key   string `dynamodbav:"key"`
-	Pos   string `dynamodbav:"pos"`
-	TTL   int64  `dynamodbav:"ttl"`
-	Type  string `dynamodbav:"type"`
-	ID    string `dynamodbav:"id"`
-	TS    int64  `dynamodbav:"ts"`
+	// Key is the hash key: the event's partition key or the service's correlation field.
+	Key string `dynamodbav:"key"`
+	// Pos is the range key: the event's timestamp, then its stream position.
+	Pos string `dynamodbav:"pos"`
+	// TTL is when DynamoDB may delete the item, in epoch seconds.
+	TTL int64 `dynamodbav:"ttl"`
+	// Type is the event's type.
+	Type string `dynamodbav:"type"`
+	// ID is the event's id.
+	ID string `dynamodbav:"id"`
+	// TS is the event's timestamp in epoch milliseconds.
+	TS int64 `dynamodbav:"ts"`
+	// Event is the event, compact JSON.
 	Event string `dynamodbav:"event"`
 }
 

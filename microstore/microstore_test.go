@@ -63,7 +63,7 @@ func TestListenerFiltersAndIsolatesFailures(t *testing.T) {
 	l := &microstore.Listener{DB: e.db, Table: e.table, Types: []string{"order-*", "payment-settled"}, Logger: quiet}
 	batch := []events.KinesisEventRecord{
 		rec(1, ev(1, "order-placed", "a")),
-		rec(2, ev(2, "user-signed-up", "a")), // not a type the service keeps
+		rec(2, ev(2, "user-signed-up", "a")),                  // not a type the service keeps
 		rec(3, `{"type":"order-shipped","partitionKey":"a"}`), // no id: reported
 		rec(4, ev(4, "payment-settled", "b")),
 		rec(5, `{"id":"e5","partitionKey":"a"}`), // no type: reported

@@ -17,6 +17,7 @@ type HistoryFunc func(ctx context.Context, key string, history []Item) error
 
 // Trigger loads histories for the service's function.
 type Trigger struct {
+	// DB queries the table.
 	DB dynamodb.QueryAPIClient
 	// Table is the micro event store table.
 	Table string

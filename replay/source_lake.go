@@ -14,6 +14,7 @@ import (
 
 // LakeSource reads the data lake: objects under Options.Prefix of Options.Bucket, in key order, within the time range.
 type LakeSource struct {
+	// S3 lists and reads the lake.
 	S3 S3API
 }
 

@@ -15,6 +15,7 @@ import (
 // hour's write shards one after another. Every event of one entity lies in one shard of an hour, in stream order, so
 // no entity's events are reordered; a unit of progress is one hour's shard ("2026-11-21T09#03").
 type StoreSource struct {
+	// Reader reads the event store.
 	Reader *eventstore.Reader
 }
 
