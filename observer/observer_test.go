@@ -1,0 +1,252 @@
+package observer_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/eventlake/eventlake/observer"
+	"github.com/eventlake/eventlake/test/moto"
+)
+
+func TestMain(m *testing.M) { moto.Main(m) }
+
+type env struct {
+	sqs              *sqs.Client
+	db               *dynamodb.Client
+	table, readings  string
+	readyQ, topicQ   string
+	mon              *observer.Monitor
+	obs              *observer.Observer
+	clock            time.Time
+	dbCalls, sqsSent atomic.Int64
+}
+
+func counter(n *atomic.Int64) func(*middleware.Stack) error {
+	return func(st *middleware.Stack) error {
+		return st.Finalize.Add(middleware.FinalizeMiddlewareFunc("Count", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+			n.Add(1)
+			return next.HandleFinalize(ctx, in)
+		}), middleware.After)
+	}
+}
+
+func newEnv(t testing.TB, strategy observer.Strategy, unchanged int) *env {
+	cfg := moto.Config(t)
+	ctx := context.Background()
+	e := &env{clock: time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)}
+	e.db = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, counter(&e.dbCalls)) })
+	e.sqs = sqs.NewFromConfig(cfg)
+	countingSQS := sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.APIOptions = append(o.APIOptions, counter(&e.sqsSent)) })
+	suffix := fmt.Sprint(time.Now().UnixNano())
+	e.table = "counters-" + suffix
+	if _, err := e.db.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: &e.table, BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("dataSet"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("dataSet"), KeyType: types.KeyTypeHash}}}); err != nil {
+		t.Fatal(err)
+	}
+	queue := func(name string) (string, string) {
+		q, err := e.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name + suffix)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		attrs, _ := e.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{"QueueArn"}})
+		return *q.QueueUrl, attrs.Attributes["QueueArn"]
+	}
+	var readyArn, topicQArn string
+	e.readings, _ = queue("readings-")
+	e.readyQ, readyArn = queue("ready-")
+	e.topicQ, topicQArn = queue("topic-")
+	// EventBridge: a rule on the default bus sends the observer's events to a queue the test reads.
+	eb := eventbridge.NewFromConfig(cfg)
+	rule := "observer-" + suffix
+	eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: &rule, EventPattern: aws.String(`{"source":["eventlake.observer"]}`)})
+	eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: &rule, Targets: []ebtypes.Target{{Id: aws.String("q"), Arn: &readyArn}}})
+	// SNS: a topic with a queue subscribed.
+	sc := sns.NewFromConfig(cfg)
+	topic, _ := sc.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("ready-" + suffix)})
+	sc.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"), Endpoint: &topicQArn,
+		Attributes: map[string]string{"RawMessageDelivery": "true"}})
+
+	settings := observer.Settings{DB: e.db, Table: e.table, Queue: countingSQS, QueueURL: e.readings, Strategy: strategy, Delay: 0,
+		Now: func() time.Time { return e.clock }}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	e.mon = &observer.Monitor{Settings: settings, Watches: []observer.Watch{{Bucket: "lake", Prefix: "events/"}}}
+	e.obs = &observer.Observer{Settings: settings, Unchanged: unchanged, MaxWait: time.Hour, Events: eb, Topic: sc, TopicARN: *topic.TopicArn, Logger: quiet}
+	return e
+}
+
+func created(names ...string) events.S3Event {
+	var ev events.S3Event
+	for i, n := range names {
+		var r events.S3EventRecord
+		r.EventName = n
+		r.S3.Bucket.Name = "lake"
+		r.S3.Object.Key = fmt.Sprintf("events/2026/11/21/09/obj-%d-%d.gz", time.Now().UnixNano(), i)
+		ev.Records = append(ev.Records, r)
+	}
+	return ev
+}
+
+// step receives what the readings queue holds now and hands it to the observer; it returns the number of readings.
+func (e *env) step(t testing.TB) int {
+	out, err := e.sqs.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: &e.readings, MaxNumberOfMessages: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in events.SQSEvent
+	for _, m := range out.Messages {
+		in.Records = append(in.Records, events.SQSMessage{MessageId: *m.MessageId, Body: *m.Body})
+		e.sqs.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: &e.readings, ReceiptHandle: m.ReceiptHandle})
+	}
+	if len(in.Records) == 0 {
+		return 0
+	}
+	resp, _ := e.obs.Handle(context.Background(), in)
+	if len(resp.BatchItemFailures) > 0 {
+		t.Fatalf("readings failed: %+v", resp.BatchItemFailures)
+	}
+	e.clock = e.clock.Add(time.Minute)
+	return len(in.Records)
+}
+
+func (e *env) announced(t testing.TB, queue string) []observer.Announcement {
+	var out []observer.Announcement
+	for {
+		res, _ := e.sqs.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: &queue, MaxNumberOfMessages: 10})
+		if len(res.Messages) == 0 {
+			return out
+		}
+		for _, m := range res.Messages {
+			var body struct {
+				DetailType string                 `json:"detail-type"`
+				Detail     *observer.Announcement `json:"detail"`
+			}
+			var a observer.Announcement
+			if json.Unmarshal([]byte(*m.Body), &body) == nil && body.Detail != nil {
+				a = *body.Detail // EventBridge wraps the detail
+				a.ObservationID = body.DetailType + ":" + a.ObservationID
+			} else if err := json.Unmarshal([]byte(*m.Body), &a); err != nil {
+				t.Fatalf("announcement %s: %v", *m.Body, err)
+			}
+			out = append(out, a)
+			e.sqs.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: &queue, ReceiptHandle: m.ReceiptHandle})
+		}
+	}
+}
+
+func TestMonitorCountsEveryKindOfCreationPerDataSet(t *testing.T) {
+	e := newEnv(t, observer.Constant, 3)
+	ev := created("ObjectCreated:Put", "ObjectCreated:Post", "ObjectCreated:Copy", "ObjectCreated:CompleteMultipartUpload", "ObjectRemoved:Delete", "ObjectCreated:Put")
+	ev.Records[5].S3.Object.Key = "events/2026/11/21/10/other.gz" // another data set
+	ev.Records = append(ev.Records, created("ObjectCreated:Put").Records...)
+	ev.Records[6].S3.Object.Key = "errors/x" // not watched
+	before := e.dbCalls.Load()
+	if err := e.mon.Handle(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	calls := e.dbCalls.Load() - before
+	for ds, want := range map[string]string{"lake/events/2026/11/21/09/": "4", "lake/events/2026/11/21/10/": "1"} {
+		out, _ := e.db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: &e.table, Key: map[string]types.AttributeValue{"dataSet": &types.AttributeValueMemberS{Value: ds}}})
+		if got := out.Item["objects"].(*types.AttributeValueMemberN).Value; got != want {
+			t.Errorf("%s counted %s, want %s", ds, got, want)
+		}
+	}
+	// One count per data set, and one start per data set (each had no observation).
+	if calls != 4 {
+		t.Errorf("%d DynamoDB calls for 2 data sets, want 4 (a count and a start each)", calls)
+	}
+	if n := e.step(t); n != 2 {
+		t.Errorf("%d observations started, want 2", n)
+	}
+}
+
+func TestObservationLifecycle(t *testing.T) {
+	e := newEnv(t, observer.Constant, 3)
+	ctx := context.Background()
+	// Late start: observed before the first object exists; it keeps polling.
+	if started, err := e.mon.Start(ctx, "lake/events/2026/11/21/09/"); err != nil || !started {
+		t.Fatal(started, err)
+	}
+	for range 5 {
+		if e.step(t) != 1 {
+			t.Fatal("the observation of an empty data set died")
+		}
+	}
+	// Growth: objects arrive between readings.
+	for range 4 {
+		e.mon.Handle(ctx, created("ObjectCreated:Put", "ObjectCreated:Put"))
+		e.step(t)
+	}
+	if len(e.announced(t, e.readyQ)) != 0 {
+		t.Fatal("announced while the data set was growing")
+	}
+	// Quiet: after 3 unchanged readings it is complete, announced once on EventBridge and once on SNS.
+	for e.step(t) > 0 {
+	}
+	ready, topic := e.announced(t, e.readyQ), e.announced(t, e.topicQ)
+	if len(ready) != 1 || len(topic) != 1 || ready[0].Objects != 8 || ready[0].Completion != 1 {
+		t.Fatalf("EventBridge %+v, SNS %+v; want one DataSetReady of 8 objects each", ready, topic)
+	}
+
+	// Growth after completion: a new observation, a new completion with the higher count.
+	e.mon.Handle(ctx, created("ObjectCreated:Put"))
+	for e.step(t) > 0 {
+	}
+	ready = e.announced(t, e.readyQ)
+	if len(ready) != 1 || ready[0].Objects != 9 || ready[0].Completion != 2 {
+		t.Fatalf("after growth: %+v, want one more DataSetReady of 9 objects, completion 2", ready)
+	}
+}
+
+func TestDuplicateDeliveryNeitherForksNorCompletesTwice(t *testing.T) {
+	e := newEnv(t, observer.Constant, 2)
+	ctx := context.Background()
+	e.mon.Handle(ctx, created("ObjectCreated:Put"))
+	// Deliver every reading twice.
+	for {
+		out, _ := e.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &e.readings, MaxNumberOfMessages: 1})
+		if len(out.Messages) == 0 {
+			break
+		}
+		m := out.Messages[0]
+		e.sqs.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &e.readings, ReceiptHandle: m.ReceiptHandle})
+		in := events.SQSEvent{Records: []events.SQSMessage{{MessageId: "a", Body: *m.Body}, {MessageId: "b", Body: *m.Body}}}
+		e.obs.Handle(ctx, in)
+		attrs, _ := e.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &e.readings, AttributeNames: []sqstypes.QueueAttributeName{"ApproximateNumberOfMessages"}})
+		if n := attrs.Attributes["ApproximateNumberOfMessages"]; n != "0" && n != "1" {
+			t.Fatalf("%s readings queued after a duplicate delivery: the observation forked", n)
+		}
+	}
+	if ready := e.announced(t, e.readyQ); len(ready) != 1 {
+		t.Errorf("%d DataSetReady events, want exactly 1", len(ready))
+	}
+}
+
+func TestGiveUpIsAnnouncedOnce(t *testing.T) {
+	e := newEnv(t, observer.Constant, 1000)
+	ctx := context.Background()
+	e.mon.Handle(ctx, created("ObjectCreated:Put"))
+	for i := 0; i < 200 && e.step(t) > 0; i++ { // each step moves the test clock a minute; MaxWait is an hour
+	}
+	ready := e.announced(t, e.readyQ)
+	if len(ready) != 1 || ready[0].ObservationID[:len(observer.DataSetTimedOut)] != observer.DataSetTimedOut || ready[0].Readings != 61 {
+		t.Errorf("announcements %+v, want exactly one DataSetTimedOut after 61 readings", ready)
+	}
+}
