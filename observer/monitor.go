@@ -49,20 +49,68 @@ type Monitor struct {
 	Watches []Watch
 }
 
-// Handle counts the batch's ObjectCreated records (Put, Post, Copy, CompleteMultipartUpload) per data set — one update
-// per data set — and starts an observation of each data set that has none running.
-func (m *Monitor) Handle(ctx context.Context, in events.S3Event) error {
-	counts := map[string]int64{}
-	var order []string
-	for _, r := range in.Records {
+// Object is one created object.
+type Object struct{ Bucket, Key string }
+
+// HandleS3 counts the ObjectCreated records (Put, Post, Copy, CompleteMultipartUpload) of an S3 notification.
+func (m *Monitor) HandleS3(ctx context.Context, in events.S3Event) error {
+	return m.Count(ctx, objectsOfS3(in.Records))
+}
+
+// HandleSQS counts the objects of a batch of queued notifications: EventBridge "Object Created" events (what the
+// observer construct wires) or S3 notifications. A message that is neither is logged and dropped.
+func (m *Monitor) HandleSQS(ctx context.Context, in events.SQSEvent) (events.SQSEventResponse, error) {
+	var objects []Object
+	for _, msg := range in.Records {
+		var eb struct {
+			DetailType string `json:"detail-type"`
+			Detail     struct {
+				Bucket struct{ Name string } `json:"bucket"`
+				Object struct{ Key string }  `json:"object"`
+			} `json:"detail"`
+		}
+		var n events.S3Event
+		switch {
+		case json.Unmarshal([]byte(msg.Body), &eb) == nil && eb.DetailType == "Object Created":
+			objects = append(objects, Object{eb.Detail.Bucket.Name, eb.Detail.Object.Key})
+		case json.Unmarshal([]byte(msg.Body), &n) == nil && len(n.Records) > 0:
+			objects = append(objects, objectsOfS3(n.Records)...)
+		}
+	}
+	if err := m.Count(ctx, objects); err != nil {
+		// Counting is by data set: the whole batch comes again (a count may then be repeated, which only delays
+		// completion by a reading).
+		failures := make([]events.SQSBatchItemFailure, len(in.Records))
+		for i, msg := range in.Records {
+			failures[i] = events.SQSBatchItemFailure{ItemIdentifier: msg.MessageId}
+		}
+		return events.SQSEventResponse{BatchItemFailures: failures}, nil
+	}
+	return events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}, nil
+}
+
+func objectsOfS3(records []events.S3EventRecord) []Object {
+	var out []Object
+	for _, r := range records {
 		if !strings.HasPrefix(r.EventName, "ObjectCreated:") {
 			continue
 		}
-		key, err := url.QueryUnescape(strings.ReplaceAll(r.S3.Object.Key, "+", " ")) // S3 event keys are URL-encoded
+		key, err := url.QueryUnescape(strings.ReplaceAll(r.S3.Object.Key, "+", " ")) // S3 notification keys are URL-encoded
 		if err != nil {
 			key = r.S3.Object.Key
 		}
-		ds := DataSetOf(m.Watches, r.S3.Bucket.Name, key)
+		out = append(out, Object{r.S3.Bucket.Name, key})
+	}
+	return out
+}
+
+// Count adds the objects to their data sets' counters — one update per data set — and starts an observation of each
+// data set that has none running.
+func (m *Monitor) Count(ctx context.Context, objects []Object) error {
+	counts := map[string]int64{}
+	var order []string
+	for _, o := range objects {
+		ds := DataSetOf(m.Watches, o.Bucket, o.Key)
 		if ds == "" {
 			continue
 		}

@@ -158,7 +158,7 @@ func TestMonitorCountsEveryKindOfCreationPerDataSet(t *testing.T) {
 	ev.Records = append(ev.Records, created("ObjectCreated:Put").Records...)
 	ev.Records[6].S3.Object.Key = "errors/x" // not watched
 	before := e.dbCalls.Load()
-	if err := e.mon.Handle(context.Background(), ev); err != nil {
+	if err := e.mon.HandleS3(context.Background(), ev); err != nil {
 		t.Fatal(err)
 	}
 	calls := e.dbCalls.Load() - before
@@ -177,6 +177,28 @@ func TestMonitorCountsEveryKindOfCreationPerDataSet(t *testing.T) {
 	}
 }
 
+func TestMonitorTakesQueuedEventBridgeAndS3Notifications(t *testing.T) {
+	e := newEnv(t, observer.Constant, 3)
+	eb := func(key string) string {
+		return fmt.Sprintf(`{"version":"0","source":"aws.s3","detail-type":"Object Created","detail":{"bucket":{"name":"lake"},"object":{"key":%q,"size":10},"reason":"PutObject"}}`, key)
+	}
+	s3n := `{"Records":[{"eventName":"ObjectCreated:CompleteMultipartUpload","s3":{"bucket":{"name":"lake"},"object":{"key":"events/2026/11/21/09/big%20file.gz"}}}]}`
+	in := events.SQSEvent{Records: []events.SQSMessage{{MessageId: "1", Body: eb("events/2026/11/21/09/a.gz")}, {MessageId: "2", Body: eb("events/2026/11/21/09/b.gz")},
+		{MessageId: "3", Body: s3n}, {MessageId: "4", Body: "noise"}}}
+	before := e.dbCalls.Load()
+	resp, err := e.mon.HandleSQS(context.Background(), in)
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatal(err, resp)
+	}
+	if calls := e.dbCalls.Load() - before; calls != 2 {
+		t.Errorf("%d DynamoDB calls for one data set, want 2 (one count, one start)", calls)
+	}
+	out, _ := e.db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: &e.table, Key: map[string]types.AttributeValue{"dataSet": &types.AttributeValueMemberS{Value: "lake/events/2026/11/21/09/"}}})
+	if got := out.Item["objects"].(*types.AttributeValueMemberN).Value; got != "3" {
+		t.Errorf("counted %s objects, want 3", got)
+	}
+}
+
 func TestObservationLifecycle(t *testing.T) {
 	e := newEnv(t, observer.Constant, 3)
 	ctx := context.Background()
@@ -191,7 +213,7 @@ func TestObservationLifecycle(t *testing.T) {
 	}
 	// Growth: objects arrive between readings.
 	for range 4 {
-		e.mon.Handle(ctx, created("ObjectCreated:Put", "ObjectCreated:Put"))
+		e.mon.HandleS3(ctx, created("ObjectCreated:Put", "ObjectCreated:Put"))
 		e.step(t)
 	}
 	if len(e.announced(t, e.readyQ)) != 0 {
@@ -206,7 +228,7 @@ func TestObservationLifecycle(t *testing.T) {
 	}
 
 	// Growth after completion: a new observation, a new completion with the higher count.
-	e.mon.Handle(ctx, created("ObjectCreated:Put"))
+	e.mon.HandleS3(ctx, created("ObjectCreated:Put"))
 	for e.step(t) > 0 {
 	}
 	ready = e.announced(t, e.readyQ)
@@ -218,7 +240,7 @@ func TestObservationLifecycle(t *testing.T) {
 func TestDuplicateDeliveryNeitherForksNorCompletesTwice(t *testing.T) {
 	e := newEnv(t, observer.Constant, 2)
 	ctx := context.Background()
-	e.mon.Handle(ctx, created("ObjectCreated:Put"))
+	e.mon.HandleS3(ctx, created("ObjectCreated:Put"))
 	// Deliver every reading twice.
 	for {
 		out, _ := e.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &e.readings, MaxNumberOfMessages: 1})
@@ -242,7 +264,7 @@ func TestDuplicateDeliveryNeitherForksNorCompletesTwice(t *testing.T) {
 func TestGiveUpIsAnnouncedOnce(t *testing.T) {
 	e := newEnv(t, observer.Constant, 1000)
 	ctx := context.Background()
-	e.mon.Handle(ctx, created("ObjectCreated:Put"))
+	e.mon.HandleS3(ctx, created("ObjectCreated:Put"))
 	for i := 0; i < 200 && e.step(t) > 0; i++ { // each step moves the test clock a minute; MaxWait is an hour
 	}
 	ready := e.announced(t, e.readyQ)

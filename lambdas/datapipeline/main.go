@@ -1,0 +1,40 @@
+// Command datapipeline launches a clone of an AWS Data Pipeline template for each DataSetReady event (package
+// pipeline's DataPipeline adapter). Deployed by constructs/pipeline when a template pipeline is configured.
+//
+// Environment: TEMPLATE_PIPELINE_ID, CLONE_PREFIX.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/datapipeline"
+
+	"github.com/eventlake/eventlake/observer"
+	"github.com/eventlake/eventlake/pipeline"
+)
+
+func main() {
+	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	cfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		logger.Error("load AWS configuration", "error", err)
+		os.Exit(1)
+	}
+	d := &pipeline.DataPipeline{Client: datapipeline.NewFromConfig(cfg), TemplateID: os.Getenv("TEMPLATE_PIPELINE_ID"), NamePrefix: os.Getenv("CLONE_PREFIX")}
+	lambda.Start(func(ctx context.Context, ev events.CloudWatchEvent) (string, error) {
+		var a observer.Announcement
+		if err := json.Unmarshal(ev.Detail, &a); err != nil || a.DataSet == "" {
+			return "", fmt.Errorf("DataSetReady detail %s: %v", ev.Detail, err)
+		}
+		id, launched, err := d.Launch(ctx, a.DataSet, a.Completion)
+		logger.InfoContext(ctx, "data pipeline", "dataSet", a.DataSet, "clone", id, "launched", launched, "error", err)
+		return id, err
+	})
+}
