@@ -95,3 +95,8 @@ func findPolicy(t *testing.T, tmpl assertions.Template, logicalPrefix string) st
 	t.Fatalf("no policy %s*", logicalPrefix)
 	return ""
 }
+
+func jsonOf(v any) string {
+	raw, _ := json.Marshal(v)
+	return string(raw)
+}

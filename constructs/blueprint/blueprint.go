@@ -5,6 +5,8 @@ package blueprint
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
@@ -12,7 +14,10 @@ import (
 	"github.com/eventlake/eventlake/constructs/eventstore"
 	"github.com/eventlake/eventlake/constructs/eventstream"
 	"github.com/eventlake/eventlake/constructs/golambda"
+	"github.com/eventlake/eventlake/constructs/internal/deps"
 	"github.com/eventlake/eventlake/constructs/microstore"
+	"github.com/eventlake/eventlake/constructs/observer"
+	"github.com/eventlake/eventlake/constructs/pipeline"
 	"github.com/eventlake/eventlake/constructs/replay"
 	"github.com/eventlake/eventlake/constructs/subscription"
 )
@@ -39,6 +44,10 @@ type Blueprint struct {
 	EventStore eventstore.EventStore
 	// Orders is an example service with its micro event store and its trigger.
 	Orders microstore.MicroStore
+	// Observer knows when an hour of the lake is complete.
+	Observer observer.Observer
+	// Pipeline processes each complete hour with an example state machine and tells people when it ends.
+	Pipeline pipeline.Pipeline
 }
 
 // New adds the blueprint's stacks to app and checks them with the cdk-nag AwsSolutions and Serverless packs.
@@ -54,6 +63,29 @@ func New(app awscdk.App) *Blueprint {
 	})
 	b.DataLake = datalake.NewDataLake(b.Lake, jsii.String("DataLake"), &datalake.DataLakeProps{
 		Stream: b.Stream.Stream(),
+	})
+
+	// lake → observer → pipeline → notification: every complete hour of the lake is processed.
+	b.Observer = observer.NewObserver(b.Lake, jsii.String("LakeObserver"), &observer.ObserverProps{
+		Watches: []*observer.WatchProps{{Bucket: b.DataLake.Bucket(), Prefix: b.DataLake.Prefix(), Depth: jsii.Number(4)}},
+	})
+	processLogs := awslogs.NewLogGroup(b.Lake, jsii.String("ProcessHourLogs"), &awslogs.LogGroupProps{Retention: awslogs.RetentionDays_THREE_MONTHS})
+	process := awsstepfunctions.NewStateMachine(b.Lake, jsii.String("ProcessHour"), &awsstepfunctions.StateMachineProps{
+		Comment: jsii.String("Example processing of a complete hour of the lake"),
+		DefinitionBody: awsstepfunctions.DefinitionBody_FromChainable(
+			awsstepfunctions.NewPass(b.Lake, jsii.String("Process"), &awsstepfunctions.PassProps{Comment: jsii.String("Your processing goes here")}).
+				Next(awsstepfunctions.NewSucceed(b.Lake, jsii.String("Processed"), nil))),
+		TracingEnabled: jsii.Bool(true),
+		Logs:           &awsstepfunctions.LogOptions{Destination: processLogs, Level: awsstepfunctions.LogLevel_ALL},
+	})
+	deps.DropRole(process, process.Role())
+	cdknag.NagSuppressions_AddResourceSuppressions(process.Role(), &[]*cdknag.NagPackSuppression{{
+		Id:        jsii.String("AwsSolutions-IAM5"),
+		Reason:    jsii.String("Step Functions' CloudWatch Logs delivery and X-Ray actions support no resource-level permissions."),
+		AppliesTo: &[]interface{}{jsii.String("Resource::*")},
+	}}, jsii.Bool(true))
+	b.Pipeline = pipeline.NewPipeline(b.Lake, jsii.String("HourPipeline"), &pipeline.PipelineProps{
+		StateMachine: process, EventBus: b.Observer.EventBus(),
 	})
 
 	b.Subscribers = awscdk.NewStack(app, jsii.String("EventlakeSubscribers"), &awscdk.StackProps{

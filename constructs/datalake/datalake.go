@@ -57,6 +57,9 @@ type DataLakeProps struct {
 	Transitions *[]*awss3.Transition
 	// TransformFunction overrides settings of the transformation function (memory, timeout, …).
 	TransformFunction *awslambda.FunctionOptions
+	// EventBridge sends the bucket's events (Object Created, …) to EventBridge, where an observer watches them.
+	// Default true. It is set on the bucket itself (no notification custom resource).
+	EventBridge *bool
 }
 
 // DataLake is the S3 data lake fed from the event stream by Firehose.
@@ -181,6 +184,10 @@ func NewDataLake(scope constructs.Construct, id *string, props *DataLakeProps) D
 		}
 	}
 	l.bucket = awss3.NewBucket(this, jsii.String("Bucket"), &bp)
+	if props.EventBridge == nil || *props.EventBridge {
+		l.bucket.Node().DefaultChild().(awss3.CfnBucket).AddPropertyOverride(
+			jsii.String("NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled"), true)
+	}
 
 	l.transform = golambda.NewFunction(this, jsii.String("Transform"), &golambda.FunctionProps{
 		Package: golambda.Handler("laketransform"),
