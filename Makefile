@@ -70,4 +70,4 @@ snapshots: deps
 	git diff --stat -- test/testdata/snapshots
 
 bench: deps
-	go test -run '^$$' -bench . -benchtime 5x -count $(BENCH_COUNT) ./test/bench/ ./mapping/ ./replay/ ./eventstore/
+	go test -run '^$$' -bench . -benchtime 5x -count $(BENCH_COUNT) ./test/bench/ ./mapping/ ./replay/ ./eventstore/ ./observer/

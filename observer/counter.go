@@ -20,16 +20,26 @@ const AttrDataSet = "dataSet"
 
 // Counter is a data set's counter item.
 type Counter struct {
-	DataSet       string `dynamodbav:"dataSet"`
-	Count         int64  `dynamodbav:"objects"`
-	FirstChange   int64  `dynamodbav:"firstChange"`
-	LastChange    int64  `dynamodbav:"lastChange"`
-	Observing     bool   `dynamodbav:"observing"`
+	// DataSet is the bucket and prefix of the data set.
+	DataSet string `dynamodbav:"dataSet"`
+	// Count is the number of objects created in it.
+	Count int64 `dynamodbav:"objects"`
+	// FirstChange is when its first object was counted, in epoch milliseconds.
+	FirstChange int64 `dynamodbav:"firstChange"`
+	// LastChange is when its last object was counted, in epoch milliseconds.
+	LastChange int64 `dynamodbav:"lastChange"`
+	// Observing is true while an observation runs.
+	Observing bool `dynamodbav:"observing"`
+	// ObservationID identifies the current (or last) observation.
 	ObservationID string `dynamodbav:"observationId"`
-	Step          int64  `dynamodbav:"step"`
-	StartedAt     int64  `dynamodbav:"startedAt"`
-	Completions   int64  `dynamodbav:"completions"`
-	Timeouts      int64  `dynamodbav:"timeouts"`
+	// Step is the last reading of the observation.
+	Step int64 `dynamodbav:"step"`
+	// StartedAt is when the observation started, in epoch milliseconds.
+	StartedAt int64 `dynamodbav:"startedAt"`
+	// Completions counts the data set's completions.
+	Completions int64 `dynamodbav:"completions"`
+	// Timeouts counts the observations that gave up.
+	Timeouts int64 `dynamodbav:"timeouts"`
 	// Pending is the announcement an ended observation still owes, until it is made.
 	Pending string `dynamodbav:"pending,omitempty"`
 }
@@ -47,7 +57,9 @@ type QueueAPI interface {
 
 // Reading is the message that carries an observation from one reading to the next.
 type Reading struct {
-	DataSet       string `json:"dataSet"`
+	// DataSet is the observed data set.
+	DataSet string `json:"dataSet"`
+	// ObservationID identifies the observation.
 	ObservationID string `json:"observationId"`
 	// Step numbers the readings of one observation from 1.
 	Step int64 `json:"step"`
@@ -59,15 +71,18 @@ type Reading struct {
 
 // Settings are what observing needs, shared by the monitor (which starts observations) and the observer.
 type Settings struct {
-	DB    DynamoAPI
+	// DB holds the counters.
+	DB DynamoAPI
+	// Table is the counter table.
 	Table string
+	// Queue carries the readings.
 	Queue QueueAPI
 	// QueueURL is the observer's queue.
 	QueueURL string
-	// Strategy and Delay set the wait between readings: the strategy (default Constant) over the base delay d
-	// (zero is no wait; the deployed observer's default is 30 s).
+	// Strategy sets the wait between readings (default Constant) over the base delay Delay.
 	Strategy Strategy
-	Delay    time.Duration
+	// Delay is the base delay d; zero is no wait (the deployed observer's default is 30 s).
+	Delay time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }

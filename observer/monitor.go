@@ -16,9 +16,12 @@ import (
 // Watch names the data sets of a bucket: every object under Prefix belongs to the data set of its directory (the key
 // up to its last "/"), or, with Depth, of its first Depth path segments after Prefix.
 type Watch struct {
+	// Bucket is the watched bucket.
 	Bucket string `json:"bucket"`
+	// Prefix limits the watch to keys under it.
 	Prefix string `json:"prefix"`
-	Depth  int    `json:"depth,omitempty"`
+	// Depth, when set, makes a data set of the first Depth path segments after Prefix.
+	Depth int `json:"depth,omitempty"`
 }
 
 // DataSetOf returns the data set of an object, "" when no watch covers it.
@@ -46,11 +49,15 @@ func DataSetOf(watches []Watch, bucket, key string) string {
 // Monitor counts created objects into the counter table.
 type Monitor struct {
 	Settings
+	// Watches are the watched data sets.
 	Watches []Watch
 }
 
 // Object is one created object.
-type Object struct{ Bucket, Key string }
+type Object struct {
+	// Bucket and Key name the object.
+	Bucket, Key string
+}
 
 // HandleS3 counts the ObjectCreated records (Put, Post, Copy, CompleteMultipartUpload) of an S3 notification.
 func (m *Monitor) HandleS3(ctx context.Context, in events.S3Event) error {

@@ -28,13 +28,20 @@ const (
 
 // Announcement is the detail of a DataSetReady or DataSetTimedOut event, and the body of its SNS message.
 type Announcement struct {
-	DataSet       string    `json:"dataSet"`
-	Objects       int64     `json:"objects"`
-	FirstChange   time.Time `json:"firstChange"`
-	LastChange    time.Time `json:"lastChange"`
-	Completion    int64     `json:"completion,omitempty"`
-	ObservationID string    `json:"observationId"`
-	Readings      int64     `json:"readings"`
+	// DataSet is the bucket and prefix of the data set.
+	DataSet string `json:"dataSet"`
+	// Objects is its object count.
+	Objects int64 `json:"objects"`
+	// FirstChange is when its first object was counted.
+	FirstChange time.Time `json:"firstChange"`
+	// LastChange is when its last object was counted.
+	LastChange time.Time `json:"lastChange"`
+	// Completion numbers the data set's completions from 1 (DataSetReady only).
+	Completion int64 `json:"completion,omitempty"`
+	// ObservationID identifies the observation.
+	ObservationID string `json:"observationId"`
+	// Readings is the number of readings the observation took.
+	Readings int64 `json:"readings"`
 }
 
 // EventsAPI is the part of EventBridge the observer uses.
@@ -54,11 +61,13 @@ type Observer struct {
 	Unchanged int
 	// MaxWait is how long an observation may run before it gives up. Default 24 hours.
 	MaxWait time.Duration
-	// Events and Bus announce on EventBridge (Bus "" is the default bus).
+	// Events announces on EventBridge.
 	Events EventsAPI
-	Bus    string
-	// Topic and TopicARN announce on SNS.
-	Topic    TopicAPI
+	// Bus is the event bus; empty is the default bus.
+	Bus string
+	// Topic announces on SNS.
+	Topic TopicAPI
+	// TopicARN is the topic.
 	TopicARN string
 	// Logger logs each reading. Default slog.Default().
 	Logger *slog.Logger

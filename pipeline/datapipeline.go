@@ -26,6 +26,7 @@ type DataPipelineAPI interface {
 // old finished clones are cleaned up over every page of the listing without touching running ones, and a duplicate
 // event launches nothing twice.
 type DataPipeline struct {
+	// Client calls AWS Data Pipeline.
 	Client DataPipelineAPI
 	// TemplateID is the finished pipeline to clone.
 	TemplateID string

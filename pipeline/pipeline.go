@@ -44,7 +44,9 @@ type SFNAPI interface {
 
 // Starter starts the state machine for each DataSetReady event.
 type Starter struct {
-	SFN             SFNAPI
+	// SFN starts executions.
+	SFN SFNAPI
+	// StateMachineARN is the state machine to start.
 	StateMachineARN string
 }
 

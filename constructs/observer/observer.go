@@ -33,9 +33,12 @@ import (
 // WatchProps names the data sets of a bucket: every object under Prefix belongs to the data set of its directory, or
 // of its first Depth path segments after Prefix.
 type WatchProps struct {
+	// Bucket is the watched bucket; it must send its events to EventBridge.
 	Bucket awss3.IBucket
+	// Prefix limits the watch to keys under it.
 	Prefix *string
-	Depth  *float64
+	// Depth, when set, makes a data set of the first Depth path segments after Prefix (else: the object's directory).
+	Depth *float64
 }
 
 // ObserverProps configures [NewObserver].
