@@ -50,15 +50,30 @@ type Starter struct {
 	StateMachineARN string
 }
 
-// Handle starts one execution for the event's data set and completion; a second delivery of the same event finds the
+// Handle starts one execution for the event's data set and completion — or, for an S3 "Object Created" event (the
+// pipeline configured to run on each new object), for the object; a second delivery of the same event finds the
 // execution there and starts nothing.
 func (s *Starter) Handle(ctx context.Context, ev events.CloudWatchEvent) (string, error) {
-	if ev.DetailType != observer.DataSetReady {
-		return "", fmt.Errorf("event of detail type %q: the starter takes %s", ev.DetailType, observer.DataSetReady)
-	}
 	var a observer.Announcement
-	if err := json.Unmarshal(ev.Detail, &a); err != nil || a.DataSet == "" {
-		return "", fmt.Errorf("DataSetReady detail %s: %v", ev.Detail, err)
+	switch ev.DetailType {
+	case observer.DataSetReady:
+		if err := json.Unmarshal(ev.Detail, &a); err != nil || a.DataSet == "" {
+			return "", fmt.Errorf("DataSetReady detail %s: %v", ev.Detail, err)
+		}
+	case "Object Created":
+		var o struct {
+			Bucket struct{ Name string } `json:"bucket"`
+			Object struct {
+				Key       string `json:"key"`
+				Sequencer string `json:"sequencer"`
+			} `json:"object"`
+		}
+		if err := json.Unmarshal(ev.Detail, &o); err != nil || o.Bucket.Name == "" || o.Object.Key == "" {
+			return "", fmt.Errorf("Object Created detail %s: %v", ev.Detail, err)
+		}
+		a = observer.Announcement{DataSet: o.Bucket.Name + "/" + o.Object.Key, Objects: 1, ObservationID: o.Object.Sequencer}
+	default:
+		return "", fmt.Errorf("event of detail type %q: the starter takes %s or Object Created", ev.DetailType, observer.DataSetReady)
 	}
 	name := ExecutionName(a.DataSet, a.Completion)
 	input, _ := json.Marshal(a)

@@ -52,18 +52,23 @@ func TestStarterStartsOncePerCompletion(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := &pipeline.Starter{SFN: sc, StateMachineARN: *sm.StateMachineArn}
-	for _, ev := range []events.CloudWatchEvent{ready("lake/events/2026/11/21/09/", 1), ready("lake/events/2026/11/21/09/", 1), ready("lake/events/2026/11/21/09/", 2)} {
+	object := events.CloudWatchEvent{DetailType: "Object Created", Detail: json.RawMessage(`{"bucket":{"name":"drops"},"object":{"key":"in/a.csv","sequencer":"0A1B"}}`)}
+	for _, ev := range []events.CloudWatchEvent{ready("lake/events/2026/11/21/09/", 1), ready("lake/events/2026/11/21/09/", 1), ready("lake/events/2026/11/21/09/", 2), object, object} {
 		if _, err := s.Handle(ctx, ev); err != nil {
 			t.Fatal(err)
 		}
 	}
 	list, _ := sc.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: sm.StateMachineArn})
-	if len(list.Executions) != 2 {
-		t.Fatalf("%d executions, want 2: one per completion, none for the duplicate", len(list.Executions))
+	if len(list.Executions) != 3 {
+		t.Fatalf("%d executions, want 3: one per completion, one for the object, none for the duplicates", len(list.Executions))
 	}
-	exec, _ := sc.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: list.Executions[0].ExecutionArn})
-	if !strings.Contains(*exec.Input, `"dataSet":"lake/events/2026/11/21/09/"`) {
-		t.Errorf("execution input %s does not carry the data set", *exec.Input)
+	inputs := ""
+	for _, e := range list.Executions {
+		exec, _ := sc.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: e.ExecutionArn})
+		inputs += *exec.Input
+	}
+	if !strings.Contains(inputs, `"dataSet":"lake/events/2026/11/21/09/"`) || !strings.Contains(inputs, `"dataSet":"drops/in/a.csv"`) {
+		t.Errorf("execution inputs %s do not carry the data set and the object", inputs)
 	}
 	if _, err := s.Handle(ctx, events.CloudWatchEvent{DetailType: "Other"}); err == nil {
 		t.Error("an event of another type was accepted")

@@ -82,3 +82,19 @@ func TestPipelineWiring(t *testing.T) {
 		t.Errorf("starter policy: %s", policy)
 	}
 }
+
+func TestPipelineOnEachObject(t *testing.T) {
+	stack := newStack()
+	sm := awsstepfunctions.NewStateMachine(stack, jsii.String("Process"), &awsstepfunctions.StateMachineProps{
+		DefinitionBody: awsstepfunctions.DefinitionBody_FromChainable(awsstepfunctions.NewSucceed(stack, jsii.String("Done"), nil)),
+	})
+	drops := awss3.NewBucket(stack, jsii.String("Drops"), nil)
+	pipeline.NewPipeline(stack, jsii.String("Pipe"), &pipeline.PipelineProps{StateMachine: sm,
+		OnEachObject: []*pipeline.ObjectSource{{Bucket: drops, Prefix: jsii.String("in/")}}})
+	assertions.Template_FromStack(stack, nil).HasResourceProperties(jsii.String("AWS::Events::Rule"), map[string]any{
+		"EventPattern": map[string]any{"source": []any{"aws.s3"}, "detail-type": []any{"Object Created"},
+			"detail": map[string]any{"bucket": map[string]any{"name": []any{map[string]any{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^Drops"))}}},
+				"object": map[string]any{"key": []any{map[string]any{"prefix": "in/"}}}}},
+		"Targets": []any{assertions.Match_ObjectLike(&map[string]any{"Arn": map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^PipeStarter")), "Arn"}}})},
+	})
+}

@@ -5,12 +5,15 @@
 package pipeline
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
@@ -30,11 +33,22 @@ type PipelineProps struct {
 	EventBus awsevents.IEventBus
 	// Topic receives one message per run when it ends. Default: a new encrypted topic.
 	Topic awssns.ITopic
+	// OnEachObject, when set, also starts the state machine for each object created under these buckets and
+	// prefixes (the buckets must send their events to EventBridge), instead of waiting for a complete data set.
+	OnEachObject []*ObjectSource
 	// DataPipelineTemplateID, when set, also launches a clone of this finished AWS Data Pipeline for each ready data
 	// set (the seed's engine; Data Pipeline is closed to new customers).
 	DataPipelineTemplateID *string
 	// DataPipelineRoles are the roles the template's pipeline and resources run as; the adapter passes them.
 	DataPipelineRoles []awsiam.IRole
+}
+
+// ObjectSource names a bucket and prefix whose new objects start the pipeline one by one.
+type ObjectSource struct {
+	// Bucket sends its events to EventBridge.
+	Bucket awss3.IBucket
+	// Prefix limits the objects to keys under it.
+	Prefix *string
 }
 
 // Pipeline is the deployed trigger.
@@ -113,6 +127,22 @@ func NewPipeline(scope constructs.Construct, id *string, props *PipelineProps) P
 	awsevents.NewRule(this, jsii.String("DataSetReady"), &awsevents.RuleProps{
 		EventBus: bus, Description: jsii.String("DataSetReady: start processing"), EventPattern: ready, Targets: &targets,
 	})
+
+	for i, src := range props.OnEachObject {
+		prefix := ""
+		if src.Prefix != nil {
+			prefix = *src.Prefix
+		}
+		awsevents.NewRule(this, jsii.String(fmt.Sprint("ObjectCreated", i)), &awsevents.RuleProps{
+			Description: jsii.String("Each new object: start processing"),
+			EventPattern: &awsevents.EventPattern{Source: jsii.Strings("aws.s3"), DetailType: jsii.Strings("Object Created"),
+				Detail: &map[string]interface{}{"bucket": map[string]interface{}{"name": []*string{src.Bucket.BucketName()}},
+					"object": map[string]interface{}{"key": []interface{}{map[string]string{"prefix": prefix}}}}},
+			Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(d.starter, &awseventstargets.LambdaFunctionProps{
+				DeadLetterQueue: dlq, RetryAttempts: jsii.Number(10), MaxEventAge: awscdk.Duration_Hours(jsii.Number(24)),
+			})},
+		})
+	}
 
 	// One message per run, when it ends, saying what ran, on what, and how it ended.
 	msg := awsevents.RuleTargetInput_FromText(jsii.String(
