@@ -17,6 +17,7 @@ import (
 
 	"github.com/eventlake/eventlake/constructs/eventstream"
 	"github.com/eventlake/eventlake/constructs/golambda"
+	"github.com/eventlake/eventlake/constructs/internal/buckets"
 )
 
 // Firehose's limits for S3 delivery and for Lambda processing.
@@ -162,22 +163,7 @@ func NewDataLake(scope constructs.Construct, id *string, props *DataLakeProps) D
 		bp.LifecycleRules = &[]*awss3.LifecycleRule{rule}
 	}
 	if bp.ServerAccessLogsBucket == nil {
-		l.accessLogs = awss3.NewBucket(this, jsii.String("AccessLogs"), &awss3.BucketProps{
-			Encryption:        awss3.BucketEncryption_S3_MANAGED,
-			EnforceSSL:        jsii.Bool(true),
-			BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
-			Versioned:         jsii.Bool(true),
-			RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
-			ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_PREFERRED,
-			LifecycleRules: &[]*awss3.LifecycleRule{{
-				Expiration:                  awscdk.Duration_Days(jsii.Number(365)),
-				NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(30)),
-			}},
-		})
-		cdknag.NagSuppressions_AddResourceSuppressions(l.accessLogs, &[]*cdknag.NagPackSuppression{{
-			Id:     jsii.String("AwsSolutions-S1"),
-			Reason: jsii.String("This bucket receives the lake bucket's server access logs; logging it into itself would loop."),
-		}}, jsii.Bool(false))
+		l.accessLogs = buckets.AccessLogs(this, "AccessLogs", "the lake bucket's")
 		bp.ServerAccessLogsBucket = l.accessLogs
 		if bp.ServerAccessLogsPrefix == nil {
 			bp.ServerAccessLogsPrefix = jsii.String("lake/")

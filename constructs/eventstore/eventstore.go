@@ -19,6 +19,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/eventlake/eventlake/constructs/golambda"
+	"github.com/eventlake/eventlake/constructs/internal/buckets"
 	"github.com/eventlake/eventlake/constructs/subscription"
 	rt "github.com/eventlake/eventlake/eventstore"
 )
@@ -92,14 +93,7 @@ func NewEventStore(scope constructs.Construct, id *string, props *EventStoreProp
 		ProjectionType: awsdynamodb.ProjectionType_ALL,
 	})
 
-	logs := awss3.NewBucket(this, jsii.String("PayloadAccessLogs"), &awss3.BucketProps{
-		Encryption: awss3.BucketEncryption_S3_MANAGED, EnforceSSL: jsii.Bool(true), BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
-		Versioned: jsii.Bool(true), RemovalPolicy: awscdk.RemovalPolicy_RETAIN, ObjectOwnership: awss3.ObjectOwnership_BUCKET_OWNER_PREFERRED,
-		LifecycleRules: &[]*awss3.LifecycleRule{{Expiration: awscdk.Duration_Days(jsii.Number(365)), NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(30))}},
-	})
-	cdknag.NagSuppressions_AddResourceSuppressions(logs, &[]*cdknag.NagPackSuppression{{
-		Id: jsii.String("AwsSolutions-S1"), Reason: jsii.String("This bucket receives the payload bucket's server access logs; logging it into itself would loop."),
-	}}, jsii.Bool(false))
+	logs := buckets.AccessLogs(this, "PayloadAccessLogs", "the payload bucket's")
 	s.bucket = awss3.NewBucket(this, jsii.String("Payloads"), &awss3.BucketProps{
 		Encryption: awss3.BucketEncryption_S3_MANAGED, EnforceSSL: jsii.Bool(true), BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
 		Versioned: jsii.Bool(true), RemovalPolicy: awscdk.RemovalPolicy_RETAIN, ServerAccessLogsBucket: logs,

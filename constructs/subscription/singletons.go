@@ -12,6 +12,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/eventlake/eventlake/constructs/golambda"
+	"github.com/eventlake/eventlake/constructs/internal/buckets"
 )
 
 // mapperTimeoutSeconds is the mapper's timeout: time to retry throttling and wait for a mapping to settle. The custom
@@ -81,22 +82,7 @@ func failedBatchesBucket(stack awscdk.Stack) awss3.IBucket {
 	if existing, ok := stack.Node().TryFindChild(jsii.String(id)).(awss3.Bucket); ok && existing != nil {
 		return existing
 	}
-	logs := awss3.NewBucket(stack, jsii.String("EventlakeFailedBatchesAccessLogs"), &awss3.BucketProps{
-		Encryption:        awss3.BucketEncryption_S3_MANAGED,
-		EnforceSSL:        jsii.Bool(true),
-		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
-		Versioned:         jsii.Bool(true),
-		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
-		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_PREFERRED,
-		LifecycleRules: &[]*awss3.LifecycleRule{{
-			Expiration:                  awscdk.Duration_Days(jsii.Number(365)),
-			NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(30)),
-		}},
-	})
-	cdknag.NagSuppressions_AddResourceSuppressions(logs, &[]*cdknag.NagPackSuppression{{
-		Id:     jsii.String("AwsSolutions-S1"),
-		Reason: jsii.String("This bucket receives the failed-batches bucket's server access logs; logging it into itself would loop."),
-	}}, jsii.Bool(false))
+	logs := buckets.AccessLogs(stack, "EventlakeFailedBatchesAccessLogs", "the failed-batches bucket's")
 	return awss3.NewBucket(stack, jsii.String(id), &awss3.BucketProps{
 		Encryption:             awss3.BucketEncryption_S3_MANAGED,
 		EnforceSSL:             jsii.Bool(true),
