@@ -251,7 +251,10 @@ func TestReplayIntoAStream(t *testing.T) {
 				Kinesis: events.KinesisRecord{PartitionKey: *r.PartitionKey, Data: r.Data}})
 		}
 	}
-	f.check(t, got, false)
+	// A stream write is at least once: when a PutRecords answer is lost (a closed connection under load, seen in CI),
+	// the SDK sends the call again and Kinesis, which has no idempotency key, stores its records again. Every event
+	// must arrive, in per-key order; a retry may add copies, as the shared stream itself may.
+	f.check(t, got, true)
 	if sum.Events != int64(len(f.ids)) || sum.Oversized != 1 {
 		t.Errorf("summary %+v", sum)
 	}
