@@ -106,7 +106,9 @@ func created(names ...string) events.S3Event {
 
 // step receives what the readings queue holds now and hands it to the observer; it returns the number of readings.
 func (e *env) step(t testing.TB) int {
-	out, err := e.sqs.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: &e.readings, MaxNumberOfMessages: 10})
+	// Long polling: under load an immediate receive can come back empty while a message is on its way; an empty
+	// answer after a second's wait means the loop has ended.
+	out, err := e.sqs.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: &e.readings, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +131,7 @@ func (e *env) step(t testing.TB) int {
 func (e *env) announced(t testing.TB, queue string) []observer.Announcement {
 	var out []observer.Announcement
 	for {
-		res, _ := e.sqs.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: &queue, MaxNumberOfMessages: 10})
+		res, _ := e.sqs.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: &queue, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
 		if len(res.Messages) == 0 {
 			return out
 		}
@@ -243,7 +245,7 @@ func TestDuplicateDeliveryNeitherForksNorCompletesTwice(t *testing.T) {
 	e.mon.HandleS3(ctx, created("ObjectCreated:Put"))
 	// Deliver every reading twice.
 	for {
-		out, _ := e.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &e.readings, MaxNumberOfMessages: 1})
+		out, _ := e.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &e.readings, MaxNumberOfMessages: 1, WaitTimeSeconds: 1})
 		if len(out.Messages) == 0 {
 			break
 		}
