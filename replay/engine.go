@@ -159,7 +159,7 @@ func RunSource(ctx context.Context, src Source, target Target, opts Options, cp 
 	wg.Wait()
 	close(done)
 	r.sum.Done = readErr == nil
-	if err := r.tracker.flush(r); err != nil && readErr == nil {
+	if err := r.tracker.flush(); err != nil && readErr == nil {
 		readErr = err
 	}
 	if errors.Is(readErr, context.Canceled) || errors.Is(readErr, context.DeadlineExceeded) {

@@ -99,7 +99,7 @@ func (t *tracker) advance(r *run) {
 }
 
 // flush reports a failure to save the checkpoint, if any.
-func (t *tracker) flush(_ *run) error {
+func (t *tracker) flush() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.err

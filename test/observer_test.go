@@ -1,6 +1,7 @@
 package test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -31,6 +32,40 @@ func TestObserverWiring(t *testing.T) {
 	tmpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
 		"Environment": map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{"STRATEGY": "exponential", "DELAY_SECONDS": "60", "UNCHANGED": "5", "MAX_WAIT_SECONDS": "86400"})},
 	})
+	// The monitor's watches are JSON once CloudFormation substitutes the bucket name (the monitor exits otherwise).
+	fns := tmpl.FindResources(jsii.String("AWS::Lambda::Function"), nil)
+	watched := false
+	for _, fn := range *fns {
+		raw := jsonOf(fn)
+		if !strings.Contains(raw, "WATCHES") {
+			continue
+		}
+		var f struct {
+			Properties struct {
+				Environment struct {
+					Variables struct {
+						WATCHES struct {
+							Sub []json.RawMessage `json:"Fn::Sub"`
+						}
+					}
+				}
+			}
+		}
+		json.Unmarshal([]byte(raw), &f)
+		var tmplText string
+		if len(f.Properties.Environment.Variables.WATCHES.Sub) != 2 || json.Unmarshal(f.Properties.Environment.Variables.WATCHES.Sub[0], &tmplText) != nil {
+			t.Fatalf("WATCHES is not an Fn::Sub: %s", raw)
+		}
+		var watches []rt.Watch
+		if err := json.Unmarshal([]byte(strings.ReplaceAll(tmplText, "${bucket0}", "lake-bucket")), &watches); err != nil ||
+			len(watches) != 1 || watches[0] != (rt.Watch{Bucket: "lake-bucket", Prefix: "events/", Depth: 4}) {
+			t.Errorf("WATCHES %q gives %+v (%v), want the lake bucket, events/, depth 4", tmplText, watches, err)
+		}
+		watched = true
+	}
+	if !watched {
+		t.Error("no function has WATCHES")
+	}
 	// Queues are encrypted, with dead-letter queues; the topic is encrypted and TLS-only.
 	tmpl.HasResourceProperties(jsii.String("AWS::SQS::Queue"), map[string]any{
 		"SqsManagedSseEnabled": true, "RedrivePolicy": map[string]any{"deadLetterTargetArn": assertions.Match_AnyValue(), "maxReceiveCount": 5},

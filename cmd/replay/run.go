@@ -104,7 +104,7 @@ func parse(args []string, stderr io.Writer) (settings, error) {
 	if (s.function == "") == (s.stream == "") {
 		return s, &usageError{"give exactly one of --function and --stream"}
 	}
-	if strings.HasPrefix(s.stream, "arn:") == false && s.stream != "" {
+	if s.stream != "" && !strings.HasPrefix(s.stream, "arn:") {
 		return s, &usageError{fmt.Sprintf("--stream %q: give the replay stream's ARN", s.stream)}
 	}
 	for _, t := range []struct {
