@@ -8,25 +8,19 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/datapipeline"
 
+	"github.com/eventlake/eventlake/internal/lambdamain"
 	"github.com/eventlake/eventlake/observer"
 	"github.com/eventlake/eventlake/pipeline"
 )
 
 func main() {
-	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	cfg, err := config.LoadDefaultConfig(context.Background())
-	if err != nil {
-		logger.Error("load AWS configuration", "error", err)
-		os.Exit(1)
-	}
+	logger, cfg := lambdamain.Setup()
 	d := &pipeline.DataPipeline{Client: datapipeline.NewFromConfig(cfg), TemplateID: os.Getenv("TEMPLATE_PIPELINE_ID"), NamePrefix: os.Getenv("CLONE_PREFIX")}
 	lambda.Start(func(ctx context.Context, ev events.CloudWatchEvent) (string, error) {
 		var a observer.Announcement

@@ -5,30 +5,22 @@
 package main
 
 import (
-	"context"
-	"log/slog"
 	"os"
 	"strconv"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/eventlake/eventlake/eventstore"
+	"github.com/eventlake/eventlake/internal/lambdamain"
 )
 
 func main() {
-	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	cfg, err := config.LoadDefaultConfig(context.Background())
-	if err != nil {
-		logger.Error("load AWS configuration", "error", err)
-		os.Exit(1)
-	}
+	logger, cfg := lambdamain.Setup()
 	shards, err := strconv.Atoi(os.Getenv("SHARDS"))
 	if err != nil || shards < 1 {
-		logger.Error("SHARDS must be a whole number of at least 1", "SHARDS", os.Getenv("SHARDS"))
-		os.Exit(1)
+		lambdamain.Fail(logger, "SHARDS must be a whole number of at least 1", "SHARDS", os.Getenv("SHARDS"))
 	}
 	w := &eventstore.Writer{
 		DB: dynamodb.NewFromConfig(cfg), Table: os.Getenv("TABLE"),

@@ -6,23 +6,17 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/eventlake/eventlake/internal/lambdamain"
 	"github.com/eventlake/eventlake/microstore"
 )
 
 func main() {
-	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	cfg, err := config.LoadDefaultConfig(context.Background())
-	if err != nil {
-		logger.Error("load AWS configuration", "error", err)
-		os.Exit(1)
-	}
+	logger, cfg := lambdamain.Setup()
 	t := &microstore.Trigger{DB: dynamodb.NewFromConfig(cfg), Table: os.Getenv("MICROSTORE_TABLE"), Logger: logger}
 	lambda.Start(t.Handler(func(ctx context.Context, key string, history []microstore.Item) error {
 		if len(history) == 0 {

@@ -3,9 +3,6 @@
 package main
 
 import (
-	"context"
-	"log/slog"
-	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -14,17 +11,12 @@ import (
 	lambdaapi "github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/eventlake/eventlake/customresource"
+	"github.com/eventlake/eventlake/internal/lambdamain"
 	"github.com/eventlake/eventlake/mapping"
 )
 
 func main() {
-	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	cfg, err := config.LoadDefaultConfig(context.Background(),
-		config.WithRetryer(func() aws.Retryer { return mapping.NewRetryer(20 * time.Second) }))
-	if err != nil {
-		logger.Error("load AWS configuration", "error", err)
-		os.Exit(1)
-	}
+	logger, cfg := lambdamain.Setup(config.WithRetryer(func() aws.Retryer { return mapping.NewRetryer(20 * time.Second) }))
 	m := &mapping.Mapper{Client: lambdaapi.NewFromConfig(cfg), Logger: logger}
 	lambda.Start(customresource.Wrap(m.Handle, customresource.Options{Logger: logger}))
 }

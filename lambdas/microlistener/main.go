@@ -5,30 +5,22 @@
 package main
 
 import (
-	"context"
-	"log/slog"
 	"os"
 	"strconv"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/eventlake/eventlake/internal/lambdamain"
 	"github.com/eventlake/eventlake/microstore"
 )
 
 func main() {
-	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	cfg, err := config.LoadDefaultConfig(context.Background())
-	if err != nil {
-		logger.Error("load AWS configuration", "error", err)
-		os.Exit(1)
-	}
+	logger, cfg := lambdamain.Setup()
 	days, err := strconv.Atoi(os.Getenv("RETENTION_DAYS"))
 	if err != nil || days < 1 {
-		logger.Error("RETENTION_DAYS must be a whole number of at least 1", "RETENTION_DAYS", os.Getenv("RETENTION_DAYS"))
-		os.Exit(1)
+		lambdamain.Fail(logger, "RETENTION_DAYS must be a whole number of at least 1", "RETENTION_DAYS", os.Getenv("RETENTION_DAYS"))
 	}
 	var types []string
 	if t := os.Getenv("TYPES"); t != "" {

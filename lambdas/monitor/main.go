@@ -5,36 +5,27 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/eventlake/eventlake/internal/lambdamain"
 	"github.com/eventlake/eventlake/internal/observerenv"
 	"github.com/eventlake/eventlake/observer"
 )
 
 func main() {
-	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	cfg, err := config.LoadDefaultConfig(context.Background())
-	if err != nil {
-		logger.Error("load AWS configuration", "error", err)
-		os.Exit(1)
-	}
+	logger, cfg := lambdamain.Setup()
 	settings, err := observerenv.Settings(dynamodb.NewFromConfig(cfg), sqs.NewFromConfig(cfg))
 	if err != nil {
-		logger.Error("configuration", "error", err)
-		os.Exit(1)
+		lambdamain.Fail(logger, "configuration", "error", err)
 	}
 	var watches []observer.Watch
 	if err := json.Unmarshal([]byte(os.Getenv("WATCHES")), &watches); err != nil || len(watches) == 0 {
-		logger.Error("WATCHES must be a JSON list of {bucket, prefix, depth}", "WATCHES", os.Getenv("WATCHES"), "error", err)
-		os.Exit(1)
+		lambdamain.Fail(logger, "WATCHES must be a JSON list of {bucket, prefix, depth}", "WATCHES", os.Getenv("WATCHES"), "error", err)
 	}
 	m := &observer.Monitor{Settings: settings, Watches: watches}
 	lambda.Start(m.HandleSQS)

@@ -7,7 +7,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -20,6 +19,7 @@ import (
 	lambdaapi "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/eventlake/eventlake/internal/lambdamain"
 	"github.com/eventlake/eventlake/replay"
 )
 
@@ -27,14 +27,9 @@ import (
 const reserve = 90 * time.Second
 
 func main() {
-	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRetryer(func() aws.Retryer {
+	logger, cfg := lambdamain.Setup(config.WithRetryer(func() aws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = 10; o.MaxBackoff = 20 * time.Second })
 	}))
-	if err != nil {
-		logger.Error("load AWS configuration", "error", err)
-		os.Exit(1)
-	}
 	bucket, prefix := os.Getenv("LAKE_BUCKET"), os.Getenv("LAKE_PREFIX")
 	function, stream := os.Getenv("TARGET_FUNCTION"), os.Getenv("TARGET_STREAM")
 	var target replay.Target
