@@ -129,7 +129,7 @@ func (w *Writer) item(ctx context.Context, rec events.KinesisEventRecord, shards
 	line := lake.Line{Event: compact.Bytes()}
 	h, _ := line.Header()
 	pos := Position(k.SequenceNumber, 0)
-	arrival := k.ApproximateArrivalTimestamp.Time
+	arrival := lake.ArrivalTime(k.ApproximateArrivalTimestamp) // whole ms, before the hour and the sort key are taken
 	it := item{
 		PK: k.PartitionKey, SK: pos, TPK: TimePK(arrival.Truncate(time.Hour), Shard(k.PartitionKey, shards)), TSK: TimeSK(arrival, pos),
 		Type: h.Type, ID: h.ID, TS: h.Timestamp, Arrival: arrival.UnixMilli(), Shard: shardOf(rec.EventID), Seq: k.SequenceNumber,

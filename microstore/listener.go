@@ -15,6 +15,7 @@ import (
 
 	"github.com/eventlake/eventlake/eventstore"
 	"github.com/eventlake/eventlake/internal/batchwrite"
+	"github.com/eventlake/eventlake/lake"
 )
 
 // Listener stores the events a service cares about.
@@ -123,7 +124,7 @@ func (l *Listener) item(rec events.KinesisEventRecord) (Item, bool, error) {
 	}
 	var ts int64
 	if err := json.Unmarshal(fields["timestamp"], &ts); err != nil || ts == 0 {
-		ts = rec.Kinesis.ApproximateArrivalTimestamp.UnixMilli()
+		ts = lake.ArrivalMillis(rec.Kinesis.ApproximateArrivalTimestamp)
 	}
 	days := l.RetentionDays
 	if days == 0 {
