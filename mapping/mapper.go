@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"regexp"
 	"strings"
 	"time"
@@ -36,8 +37,31 @@ var RetryableCodes = []string{
 	"ProvisionedThroughputExceededException", "ThrottlingException", "ThrottledException",
 }
 
-// NewRetryer returns the SDK's standard retryer set up for the mapper: it also retries RetryableCodes, with full-jitter
-// exponential backoff capped at maxBackoff, no retry quota, and no attempt limit but the context's deadline.
+// rateLimitWording finds a rate limit named inside an error's code or message. Lambda reports the Kinesis stream's
+// own rate limit on CreateEventSourceMapping and UpdateEventSourceMapping as an InvalidParameterValueException whose
+// message quotes Kinesis, as in "... (Service: AmazonKinesis; Status Code: 400; Error Code: LimitExceededException;
+// Request ID: ...)" or "... Rate exceeded for stream ...". Whole words only: a quota such as
+// AliasLimitExceededException is no rate limit, and retrying it cannot help.
+var rateLimitWording = regexp.MustCompile(`(?i)\b(LimitExceededException|Rate exceeded|TooManyRequests(Exception)?|Throttl\w*|ProvisionedThroughputExceededException)\b`)
+
+// rateLimited is true for an API error that names a rate limit in its code or its message, and unknown otherwise,
+// so that every other error keeps the SDK's verdict: an InvalidParameterValueException about a bad property still
+// fails at once.
+func rateLimited(err error) aws.Ternary {
+	var api smithy.APIError
+	if errors.As(err, &api) && rateLimitWording.MatchString(api.ErrorCode()+" "+api.ErrorMessage()) {
+		return aws.TrueTernary
+	}
+	return aws.UnknownTernary
+}
+
+// NewRetryer returns the SDK's standard retryer set up for the mapper: the SDK's jittered exponential backoff
+// (retry.ExponentialJitterBackoff, a random wait of up to 2^attempt seconds, and maxBackoff once that exceeds it),
+// no retry quota, and no attempt limit but the context's deadline. Besides what the SDK retries (HTTP 500, 502, 503
+// and 504, its throttling codes, connection errors) it retries RetryableCodes, HTTP 429 whatever its body, and any
+// API error whose code or message names a rate limit (LimitExceededException, "Rate exceeded", TooManyRequests,
+// throttling), such as the Kinesis limit Lambda reports inside an InvalidParameterValueException. Every other
+// error, such as an InvalidParameterValueException about a bad property, fails at once.
 func NewRetryer(maxBackoff time.Duration) aws.Retryer {
 	codes := map[string]struct{}{}
 	for _, c := range RetryableCodes {
@@ -47,7 +71,11 @@ func NewRetryer(maxBackoff time.Duration) aws.Retryer {
 		o.MaxAttempts = 1 << 20 // bounded by the deadline, not by a count
 		o.MaxBackoff = maxBackoff
 		o.RateLimiter = ratelimit.None
-		o.Retryables = append(o.Retryables, retry.RetryableErrorCode{Codes: codes})
+		o.Retryables = append(o.Retryables,
+			retry.RetryableErrorCode{Codes: codes},
+			retry.RetryableHTTPStatusCode{Codes: map[int]struct{}{http.StatusTooManyRequests: {}}},
+			retry.IsErrorRetryableFunc(rateLimited))
+		o.Throttles = append(o.Throttles, retry.IsErrorThrottleFunc(rateLimited))
 	})
 }
 

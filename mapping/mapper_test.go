@@ -16,14 +16,16 @@ import (
 
 	"github.com/aws/aws-lambda-go/cfn"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/smithy-go"
-	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/eventlake/eventlake/customresource"
 	"github.com/eventlake/eventlake/mapping"
+	"github.com/eventlake/eventlake/test/fault"
 	"github.com/eventlake/eventlake/test/moto"
 )
 
@@ -69,43 +71,24 @@ func (c *cloudFormation) answer(t testing.TB, requestID string) cfn.Response {
 	return a
 }
 
-// faults injects LimitExceededException into attempts of CreateEventSourceMapping, after the SDK's retry step, so the
-// real retryer sees them. It fails the first attempt of every call, and the second of every other call.
-type faults struct {
-	mu       sync.Mutex
-	attempts map[string]int
-	injected atomic.Int64
-	calls    atomic.Int64 // every attempt of every operation
-}
+// kinesisLimit is how Lambda reports the Kinesis stream's rate limit when many mappings change on one stream: inside
+// the message of an InvalidParameterValueException.
+const kinesisLimit = "Unable to create/update event source mapping. Lambda was unable to call Kinesis: " +
+	"(Service: AmazonKinesis; Status Code: 400; Error Code: LimitExceededException; Request ID: 4f8d6a2c-7c1e-4b7e-9d55-0c6f2b1e8a93; Proxy: null)"
 
-type fnKey struct{}
-
-func (f *faults) install(o *lambda.Options) {
-	o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
-		if err := st.Initialize.Add(middleware.InitializeMiddlewareFunc("RememberFunction", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			if c, ok := in.Parameters.(*lambda.CreateEventSourceMappingInput); ok {
-				ctx = context.WithValue(ctx, fnKey{}, *c.FunctionName)
-			}
-			return next.HandleInitialize(ctx, in)
-		}), middleware.Before); err != nil {
-			return err
-		}
-		return st.Finalize.Insert(middleware.FinalizeMiddlewareFunc("InjectLimitExceeded", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
-			f.calls.Add(1)
-			if fn, ok := ctx.Value(fnKey{}).(string); ok && f.attempts != nil && awsmiddleware.GetOperationName(ctx) == "CreateEventSourceMapping" {
-				f.mu.Lock()
-				f.attempts[fn]++
-				n := f.attempts[fn]
-				odd := len(fn)%2 == 1
-				f.mu.Unlock()
-				if n == 1 || (n == 2 && odd) {
-					f.injected.Add(1)
-					return middleware.FinalizeOutput{}, middleware.Metadata{}, &smithy.GenericAPIError{Code: "LimitExceededException", Message: "injected: too many event source mappings being created on this stream"}
-				}
-			}
-			return next.HandleFinalize(ctx, in)
-		}), "Retry", middleware.After)
-	})
+// kinesisLimitOnFirstAttempts fails the first attempt of CreateEventSourceMapping of every function, and the second
+// of every function whose name is of odd length, with the Kinesis rate limit as Lambda reports it.
+func kinesisLimitOnFirstAttempts() *fault.Injector {
+	attempts := map[string]int{}
+	return &fault.Injector{
+		Operation: "CreateEventSourceMapping",
+		Match: func(c fault.Call) bool { // called one at a time
+			fn := aws.ToString(c.Input.(*lambda.CreateEventSourceMappingInput).FunctionName)
+			attempts[fn]++
+			return attempts[fn] == 1 || (attempts[fn] == 2 && len(fn)%2 == 1)
+		},
+		Fault: fault.JSONError(400, "InvalidParameterValueException", kinesisLimit),
+	}
 }
 
 type env struct {
@@ -114,19 +97,20 @@ type env struct {
 	cf       *cloudFormation
 	handler  func(context.Context, cfn.Event) error
 	stream   string
-	faults   *faults
+	calls    *fault.Injector // counts every attempt of every operation
 	requests atomic.Int64
 }
 
-func newEnv(t testing.TB, inject bool) *env {
+// newEnv makes a stream in moto, and a mapper whose Lambda client has the injectors installed.
+func newEnv(t testing.TB, injectors ...*fault.Injector) *env {
 	cfg := moto.Config(t)
-	e := &env{cfg: cfg, cf: newCloudFormation(t), faults: &faults{}}
-	if inject {
-		e.faults.attempts = map[string]int{}
-	}
+	e := &env{cfg: cfg, cf: newCloudFormation(t), calls: &fault.Injector{}}
 	e.lc = lambda.NewFromConfig(cfg, func(o *lambda.Options) {
 		o.Retryer = mapping.NewRetryer(50 * time.Millisecond) // short backoff for tests; production caps at 20 s
-		e.faults.install(o)
+		o.APIOptions = append(o.APIOptions, e.calls.Install)
+		for _, inj := range injectors {
+			o.APIOptions = append(o.APIOptions, inj.Install)
+		}
 	})
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	m := &mapping.Mapper{Client: e.lc, Logger: quiet, PollInterval: 10 * time.Millisecond}
@@ -198,7 +182,7 @@ func props(fn, stream string, extra ...string) map[string]any {
 }
 
 func TestCreateUpdateDeleteLifecycle(t *testing.T) {
-	e := newEnv(t, false)
+	e := newEnv(t)
 	fnA := moto.NewFunction(t, e.cfg, fmt.Sprintf("a-%d", time.Now().UnixNano()))
 	fnB := moto.NewFunction(t, e.cfg, fmt.Sprintf("b-%d", time.Now().UnixNano()))
 
@@ -255,7 +239,7 @@ func TestCreateUpdateDeleteLifecycle(t *testing.T) {
 }
 
 func TestCreateAdoptsAnExistingMapping(t *testing.T) {
-	e := newEnv(t, false)
+	e := newEnv(t)
 	fn := moto.NewFunction(t, e.cfg, fmt.Sprintf("adopt-%d", time.Now().UnixNano()))
 	existing, err := e.lc.CreateEventSourceMapping(context.Background(), &lambda.CreateEventSourceMappingInput{
 		FunctionName: &fn, EventSourceArn: &e.stream, StartingPosition: "LATEST", BatchSize: aws.Int32(10),
@@ -276,7 +260,7 @@ func TestCreateAdoptsAnExistingMapping(t *testing.T) {
 }
 
 func TestBadPropertiesFailFastWithTheReason(t *testing.T) {
-	e := newEnv(t, false)
+	e := newEnv(t)
 	cases := map[string]struct {
 		props map[string]any
 		want  string
@@ -304,9 +288,11 @@ func TestBadPropertiesFailFastWithTheReason(t *testing.T) {
 }
 
 // TestSixteenSubscriptionsUnderLimitExceeded creates 16 mappings on one stream at once while every first attempt
-// (and every other second attempt) fails with LimitExceededException: all 16 end up created exactly once.
+// (and every other second attempt) fails with the Kinesis rate limit inside an InvalidParameterValueException, as
+// Lambda reports it: all 16 end up created exactly once.
 func TestSixteenSubscriptionsUnderLimitExceeded(t *testing.T) {
-	e := newEnv(t, true)
+	limit := kinesisLimitOnFirstAttempts()
+	e := newEnv(t, limit)
 	var fns []string
 	for i := range 16 {
 		fns = append(fns, moto.NewFunction(t, e.cfg, fmt.Sprintf("sub%d-%d", i, time.Now().UnixNano())))
@@ -326,7 +312,7 @@ func TestSixteenSubscriptionsUnderLimitExceeded(t *testing.T) {
 			t.Errorf("subscription %d answered %s: %s", i, a.Status, a.Reason)
 		}
 	}
-	if inj := e.faults.injected.Load(); inj < 16 {
+	if inj := limit.Injected(); inj < 16 {
 		t.Errorf("only %d faults injected; want every first attempt to fail", inj)
 	}
 	onStream := e.mappingsOnStream(t)
@@ -339,5 +325,129 @@ func TestSixteenSubscriptionsUnderLimitExceeded(t *testing.T) {
 			t.Errorf("%s is mapped twice", fn)
 		}
 		seen[fn] = true
+	}
+}
+
+// TestRateLimitIsRetriedWhereverItIsReported fails the first three attempts of CreateEventSourceMapping, and then of
+// UpdateEventSourceMapping, with a rate limit or a server error in each of the ways Lambda reports one: each
+// subscription is created (and updated) exactly once, and CloudFormation is answered SUCCESS.
+func TestRateLimitIsRetriedWhereverItIsReported(t *testing.T) {
+	cases := map[string]fault.Fault{
+		"own code":                fault.JSONError(400, "LimitExceededException", "injected"),
+		"kinesis code in message": fault.JSONError(400, "InvalidParameterValueException", kinesisLimit),
+		"rate exceeded in message": fault.JSONError(400, "InvalidParameterValueException",
+			"Unable to create/update event source mapping: Kinesis returned Rate exceeded for stream events under account 123456789012."),
+		"throttling in message": fault.JSONError(400, "InvalidParameterValueException", "Request to Kinesis was throttled, try again later"),
+		"429":                   fault.JSONError(429, "TooManyRequestsException", "Rate exceeded"),
+		"429 of any code":       fault.JSONError(429, "RequestRejected", "come back later"),
+		"500":                   fault.JSONError(500, "ServiceException", "internal failure"),
+		"503":                   fault.JSONError(503, "ServiceUnavailableException", "unavailable"),
+		"API error in message":  fault.APIError("InvalidParameterValueException", kinesisLimit),
+	}
+	for name, f := range cases {
+		t.Run(name, func(t *testing.T) {
+			create := &fault.Injector{Operation: "CreateEventSourceMapping", Times: 3, Fault: f}
+			update := &fault.Injector{Operation: "UpdateEventSourceMapping", Times: 3, Fault: f}
+			e := newEnv(t, create, update)
+			fn := moto.NewFunction(t, e.cfg, fmt.Sprintf("limited-%d", time.Now().UnixNano()))
+
+			created := e.send(t, cfn.RequestCreate, "", props(fn, e.stream), nil)
+			if created.Status != cfn.StatusSuccess {
+				t.Fatalf("create answered %s: %s", created.Status, created.Reason)
+			}
+			if create.Calls() != 4 || create.Injected() != 3 {
+				t.Errorf("%d attempts of CreateEventSourceMapping (%d failed); want 4 (3)", create.Calls(), create.Injected())
+			}
+			if on := e.mappingsOnStream(t); len(on) != 1 || on[0] != fn {
+				t.Errorf("mappings on the stream: %v, want exactly one, of %s", on, fn)
+			}
+
+			updated := e.send(t, cfn.RequestUpdate, created.PhysicalResourceID, props(fn, e.stream, "BatchSize", "200"), props(fn, e.stream))
+			if updated.Status != cfn.StatusSuccess || updated.PhysicalResourceID != created.PhysicalResourceID {
+				t.Fatalf("update answered %s %q: %s", updated.Status, updated.PhysicalResourceID, updated.Reason)
+			}
+			if update.Calls() != 4 || update.Injected() != 3 {
+				t.Errorf("%d attempts of UpdateEventSourceMapping (%d failed); want 4 (3)", update.Calls(), update.Injected())
+			}
+			if got := e.mapping(t, created.PhysicalResourceID); got == nil || *got.BatchSize != 200 {
+				t.Errorf("mapping after update: %+v", got)
+			}
+		})
+	}
+}
+
+// TestInvalidParameterFailsFastWithTheMessage: an InvalidParameterValueException that is no rate limit is not retried;
+// CloudFormation gets FAILED at once, with Lambda's message.
+func TestInvalidParameterFailsFastWithTheMessage(t *testing.T) {
+	for _, msg := range []string{
+		"1 validation error detected: Value '20000' at 'batchSize' failed to satisfy constraint: Member must have value less than or equal to 10000",
+		"Cannot access stream arn:aws:kinesis:us-east-1:123456789012:stream/events. Please ensure the role can perform the GetRecords, GetShardIterator, DescribeStream, and ListStreams Actions on your stream.",
+		"AliasLimitExceededException: the limit of aliases was exceeded",
+	} {
+		t.Run(msg[:20], func(t *testing.T) {
+			invalid := &fault.Injector{Operation: "CreateEventSourceMapping", Fault: fault.JSONError(400, "InvalidParameterValueException", msg)}
+			e := newEnv(t, invalid)
+			fn := moto.NewFunction(t, e.cfg, fmt.Sprintf("invalid-%d", time.Now().UnixNano()))
+			start := time.Now()
+			a := e.send(t, cfn.RequestCreate, "", props(fn, e.stream), nil)
+			if a.Status != cfn.StatusFailed || !strings.Contains(a.Reason, msg) || !strings.Contains(a.Reason, "InvalidParameterValueException") {
+				t.Errorf("answered %s %q, want FAILED with Lambda's message", a.Status, a.Reason)
+			}
+			if invalid.Calls() != 1 {
+				t.Errorf("%d attempts of CreateEventSourceMapping, want 1", invalid.Calls())
+			}
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("took %v to fail", d)
+			}
+			if on := e.mappingsOnStream(t); len(on) != 0 {
+				t.Errorf("mappings on the stream: %v, want none", on)
+			}
+		})
+	}
+}
+
+// TestRetryerJudgesErrors checks NewRetryer's verdict on errors as the SDK hands them over, without a server.
+func TestRetryerJudgesErrors(t *testing.T) {
+	r := mapping.NewRetryer(time.Second)
+	op := func(err error) error {
+		return &smithy.OperationError{ServiceID: "Lambda", OperationName: "CreateEventSourceMapping", Err: err}
+	}
+	withStatus := func(status int, err error) error {
+		return op(&awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{
+			Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}}, Err: err,
+		}})
+	}
+	invalid := func(msg string) error {
+		return withStatus(400, &types.InvalidParameterValueException{Message: aws.String(msg)})
+	}
+	cases := []struct {
+		err  error
+		want bool
+	}{
+		{invalid(kinesisLimit), true},
+		{invalid("Rate exceeded for stream events under account 123456789012."), true},
+		{invalid("Kinesis: Rate Exceeded"), true},
+		{invalid("Error Code: TooManyRequestsException"), true},
+		{invalid("the call to Kinesis was Throttled"), true},
+		{invalid("Error Code: ProvisionedThroughputExceededException"), true},
+		{op(&smithy.GenericAPIError{Code: "LimitExceededException", Message: "x"}), true},
+		{op(&smithy.GenericAPIError{Code: "ResourceInUseException", Message: "x"}), true},
+		{withStatus(429, &smithy.GenericAPIError{Code: "Unrecognised", Message: "x"}), true},
+		{withStatus(500, &types.ServiceException{Message: aws.String("x")}), true},
+		{withStatus(503, &smithy.GenericAPIError{Code: "ServiceUnavailable", Message: "x"}), true},
+		{withStatus(429, &types.TooManyRequestsException{Message: aws.String("x")}), true},
+
+		{invalid("Value '20000' at 'batchSize' failed to satisfy constraint: Member must have value less than or equal to 10000"), false},
+		{invalid("BatchSize exceeds the limit of 10000"), false},
+		{invalid("AliasLimitExceededException"), false},
+		{invalid("The rate of 5 exceeded nothing"), false},
+		{withStatus(400, &types.ResourceConflictException{Message: aws.String("mapping exists")}), false},
+		{withStatus(404, &types.ResourceNotFoundException{Message: aws.String("no such mapping")}), false},
+		{op(&smithy.GenericAPIError{Code: "ServiceQuotaExceededException", Message: "quota"}), false},
+	}
+	for _, c := range cases {
+		if got := r.IsErrorRetryable(c.err); got != c.want {
+			t.Errorf("IsErrorRetryable(%v) = %v, want %v", c.err, got, c.want)
+		}
 	}
 }
