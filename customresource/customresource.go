@@ -1,6 +1,7 @@
 // Package customresource runs a CloudFormation custom resource handler so that CloudFormation always gets an answer:
 // on success, on an error, on a panic, and before the Lambda function's own deadline. The answer carries a non-empty
-// physical id and, on failure, the specific reason; the PUT to the pre-signed response URL is retried.
+// physical id and, on failure, the specific reason; the PUT to the pre-signed response URL is retried with jittered
+// exponential backoff. An event that has no response URL to answer to is refused before the handler runs.
 //
 // It is in the spirit of aws-lambda-go's cfn.LambdaWrap, which answers on error but not on a panic or a timeout,
 // and sends its answer once.
@@ -17,10 +18,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"time"
 
 	"github.com/aws/aws-lambda-go/cfn"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 )
 
 // Handler handles one custom resource event. It returns the physical id of the resource (empty keeps the event's
@@ -37,7 +40,16 @@ type Options struct {
 	Logger *slog.Logger
 	// ResponseAttempts is how many times the answer is sent before giving up. Default 5.
 	ResponseAttempts int
+	// ResponseMaxBackoff caps the wait between two attempts to send the answer: the SDK's jittered exponential
+	// backoff (retry.ExponentialJitterBackoff), a random wait of up to 2^attempt seconds, and ResponseMaxBackoff once
+	// that exceeds it. Default 2 s, so that the waits between the default five attempts (8 s at most) fit in the
+	// default Reserve.
+	ResponseMaxBackoff time.Duration
 }
+
+// ErrNoResponseURL is the error, wrapped, of an event without an http(s) ResponseURL: there is nowhere to answer, so
+// the handler is not run (an event that is not from CloudFormation must not create or delete anything).
+var ErrNoResponseURL = errors.New("the event has no http(s) ResponseURL to answer to")
 
 // maxReason keeps the answer well inside CloudFormation's 4,096-byte limit for a response.
 const maxReason = 2048
@@ -57,9 +69,17 @@ func Wrap(h Handler, opts Options) func(ctx context.Context, event cfn.Event) er
 	if opts.ResponseAttempts == 0 {
 		opts.ResponseAttempts = 5
 	}
+	if opts.ResponseMaxBackoff == 0 {
+		opts.ResponseMaxBackoff = 2 * time.Second
+	}
 	return func(ctx context.Context, event cfn.Event) error {
 		log := opts.Logger.With("requestType", event.RequestType, "logicalResourceId", event.LogicalResourceID,
-			"physicalResourceId", event.PhysicalResourceID, "stackId", event.StackID)
+			"physicalResourceId", event.PhysicalResourceID, "stackId", event.StackID, "requestId", event.RequestID)
+		if !answerable(event.ResponseURL) {
+			// Retrying cannot make a URL appear; nor would an error from the handler reach anyone.
+			log.Error("not running the handler: nowhere to answer", "error", ErrNoResponseURL)
+			return fmt.Errorf("custom resource request %q: %w", event.RequestID, ErrNoResponseURL)
+		}
 		work := ctx
 		cancel := func() {}
 		if deadline, ok := ctx.Deadline(); ok {
@@ -107,6 +127,12 @@ func Wrap(h Handler, opts Options) func(ctx context.Context, event cfn.Event) er
 	}
 }
 
+// answerable reports whether the response URL is an absolute http(s) URL.
+func answerable(responseURL string) bool {
+	u, err := url.Parse(responseURL)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
+}
+
 // physicalID keeps CloudFormation's contract: never empty, and stable for Update and Delete unless the handler
 // replaced the resource.
 func physicalID(event cfn.Event, fromHandler string) string {
@@ -139,34 +165,37 @@ func truncate(s string, n int) string {
 	return s[:n-3] + "..."
 }
 
-// send PUTs the answer to the pre-signed URL, retrying with backoff while time remains.
-func send(ctx context.Context, opts Options, url string, resp *cfn.Response, log *slog.Logger) error {
+// send PUTs the answer to the pre-signed URL, retrying with jittered backoff while time remains.
+func send(ctx context.Context, opts Options, responseURL string, resp *cfn.Response, log *slog.Logger) error {
 	body, err := json.Marshal(resp)
 	if err != nil {
 		return fmt.Errorf("encode answer: %w", err)
 	}
+	backoff := retry.NewExponentialJitterBackoff(opts.ResponseMaxBackoff)
 	var last error
-	delay := 200 * time.Millisecond
 	for attempt := 1; attempt <= opts.ResponseAttempts; attempt++ {
-		if last = put(ctx, opts.HTTPClient, url, body); last == nil {
+		if last = put(ctx, opts.HTTPClient, responseURL, body); last == nil {
 			return nil
 		}
 		log.Warn("sending the answer failed", "attempt", attempt, "error", last)
 		if attempt == opts.ResponseAttempts {
 			break
 		}
+		delay, err := backoff.BackoffDelay(attempt, last)
+		if err != nil {
+			return errors.Join(last, err)
+		}
 		select {
 		case <-ctx.Done():
 			return errors.Join(last, ctx.Err())
 		case <-time.After(delay):
 		}
-		delay *= 2
 	}
 	return fmt.Errorf("answer not delivered after %d attempts: %w", opts.ResponseAttempts, last)
 }
 
-func put(ctx context.Context, client *http.Client, url string, body []byte) error {
-	req, err := http.NewRequestWithContext(context.WithoutCancel(ctx), http.MethodPut, url, bytes.NewReader(body))
+func put(ctx context.Context, client *http.Client, responseURL string, body []byte) error {
+	req, err := http.NewRequestWithContext(context.WithoutCancel(ctx), http.MethodPut, responseURL, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}

@@ -1,9 +1,11 @@
 package customresource_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -52,7 +54,9 @@ func run(t *testing.T, r *recorder, h customresource.Handler, ev cfn.Event, time
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	start := time.Now()
-	wrapped := customresource.Wrap(h, customresource.Options{Reserve: 200 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	wrapped := customresource.Wrap(h, customresource.Options{
+		Reserve: 200 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), ResponseMaxBackoff: 10 * time.Millisecond,
+	})
 	if err := wrapped(ctx, ev); err != nil {
 		t.Fatalf("wrapped handler: %v", err)
 	}
@@ -105,5 +109,52 @@ func TestErrorKeepsThePhysicalIDAndTheReason(t *testing.T) {
 	}, cfn.Event{RequestType: cfn.RequestUpdate, PhysicalResourceID: "uuid-3"}, 5*time.Second)
 	if a.Status != cfn.StatusFailed || a.PhysicalResourceID != "uuid-3" || !strings.Contains(a.Reason, "BatchSize") {
 		t.Errorf("answer %+v", a)
+	}
+}
+
+// roundTripper counts the requests of an http.Client and fails them.
+type roundTripper struct{ requests atomic.Int32 }
+
+func (r *roundTripper) RoundTrip(*http.Request) (*http.Response, error) {
+	r.requests.Add(1)
+	return nil, errors.New("no network in this test")
+}
+
+func TestRefusesAnEventWithoutResponseURL(t *testing.T) {
+	for _, responseURL := range []string{"", "relative/path", "ftp://example.com/answer", "https://"} {
+		t.Run(fmt.Sprintf("%q", responseURL), func(t *testing.T) {
+			var logged bytes.Buffer
+			transport := &roundTripper{}
+			var handled atomic.Int32
+			wrapped := customresource.Wrap(func(context.Context, cfn.Event) (string, map[string]any, error) {
+				handled.Add(1)
+				return "made-something", nil, nil
+			}, customresource.Options{
+				Logger:     slog.New(slog.NewJSONHandler(&logged, nil)),
+				HTTPClient: &http.Client{Transport: transport},
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			start := time.Now()
+			err := wrapped(ctx, cfn.Event{RequestType: cfn.RequestDelete, RequestID: "req-no-url", LogicalResourceID: "Sub",
+				PhysicalResourceID: "uuid-4", StackID: "stack", ResponseURL: responseURL})
+
+			if !errors.Is(err, customresource.ErrNoResponseURL) || !strings.Contains(err.Error(), "req-no-url") {
+				t.Errorf("error %v, want ErrNoResponseURL naming the request", err)
+			}
+			if n := handled.Load(); n != 0 {
+				t.Errorf("the handler ran %d times for an event nobody can be answered about", n)
+			}
+			if n := transport.requests.Load(); n != 0 {
+				t.Errorf("%d attempts to send the answer, want none", n)
+			}
+			if took := time.Since(start); took > 100*time.Millisecond {
+				t.Errorf("took %v: retried?", took)
+			}
+			lines := strings.Split(strings.TrimSpace(logged.String()), "\n")
+			if len(lines) != 1 || !strings.Contains(lines[0], `"level":"ERROR"`) || !strings.Contains(lines[0], "req-no-url") {
+				t.Errorf("logged %d lines, want one error naming the request:\n%s", len(lines), logged.String())
+			}
+		})
 	}
 }
