@@ -253,3 +253,6 @@ func (c *collect) Send(_ context.Context, b *replay.Batch) (int, error) {
 	}
 	return 1, nil
 }
+
+// Check accepts: the collector can always be delivered to (the embedded FunctionTarget has no client).
+func (c *collect) Check(context.Context) error { return nil }
