@@ -46,16 +46,16 @@ type Writer struct {
 	Shards int
 	// InlineLimit is the largest event kept in its item. Default DefaultInlineLimit.
 	InlineLimit int
-	// MaxAttempts bounds the writes of one item left unprocessed by DynamoDB. Default 8.
+	// MaxAttempts bounds the writes of one item DynamoDB leaves unprocessed. Default batchwrite.DefaultMaxAttempts (8).
 	MaxAttempts int
 	// Logger logs failed records. Default slog.Default().
 	Logger *slog.Logger
 }
 
 // Handle stores the batch and reports the first record it could not store, so Lambda retries from it (storing is
-// idempotent: what was stored after it is stored again, once).
+// idempotent: what was stored after it is stored again, once). Every record not stored is logged with its error.
 func (w *Writer) Handle(ctx context.Context, in events.KinesisEvent) (events.KinesisEventResponse, error) {
-	failed := w.Write(ctx, in.Records)
+	failed, _ := w.Write(ctx, in.Records)
 	resp := events.KinesisEventResponse{BatchItemFailures: []events.KinesisBatchItemFailure{}}
 	if failed >= 0 {
 		resp.BatchItemFailures = append(resp.BatchItemFailures, events.KinesisBatchItemFailure{ItemIdentifier: in.Records[failed].Kinesis.SequenceNumber})
@@ -63,8 +63,10 @@ func (w *Writer) Handle(ctx context.Context, in events.KinesisEvent) (events.Kin
 	return resp, nil
 }
 
-// Write stores the records and returns the index of the first one not stored, or -1.
-func (w *Writer) Write(ctx context.Context, records []events.KinesisEventRecord) int {
+// Write stores the records and returns the index of the first one not stored and why, or -1 and nil. It logs every
+// record not stored, with its error: DynamoDB's (an error of BatchWriteItem is not retried), one wrapping
+// batchwrite.ErrUnprocessed when DynamoDB left the item unprocessed MaxAttempts times, or the record's own problem.
+func (w *Writer) Write(ctx context.Context, records []events.KinesisEventRecord) (int, error) {
 	log := w.Logger
 	if log == nil {
 		log = slog.Default()
@@ -74,10 +76,11 @@ func (w *Writer) Write(ctx context.Context, records []events.KinesisEventRecord)
 		shards = DefaultShards
 	}
 	firstFailed := -1
-	fail := func(i int, reason string, err error) {
-		log.WarnContext(ctx, reason, "sequenceNumber", records[i].Kinesis.SequenceNumber, "partitionKey", records[i].Kinesis.PartitionKey, "error", err)
+	var firstErr error
+	fail := func(i int, err error) {
+		log.WarnContext(ctx, "record not stored", "sequenceNumber", records[i].Kinesis.SequenceNumber, "partitionKey", records[i].Kinesis.PartitionKey, "error", err)
 		if firstFailed < 0 || i < firstFailed {
-			firstFailed = i
+			firstFailed, firstErr = i, err
 		}
 	}
 
@@ -90,7 +93,7 @@ func (w *Writer) Write(ctx context.Context, records []events.KinesisEventRecord)
 	for i, rec := range records {
 		it, err := w.item(ctx, rec, shards)
 		if err != nil {
-			fail(i, "record not stored", err)
+			fail(i, err)
 			continue
 		}
 		key := it.PK + "\x00" + it.SK
@@ -100,7 +103,7 @@ func (w *Writer) Write(ctx context.Context, records []events.KinesisEventRecord)
 		}
 		av, err := attributevalue.MarshalMap(it)
 		if err != nil {
-			fail(i, "record not stored", err)
+			fail(i, err)
 			continue
 		}
 		p := &pending{indexes: []int{i}, item: av}
@@ -111,12 +114,12 @@ func (w *Writer) Write(ctx context.Context, records []events.KinesisEventRecord)
 	for j, p := range queue {
 		items[j] = p.item
 	}
-	for _, j := range batchwrite.Put(ctx, w.DB, w.Table, items, []string{AttrPK, AttrSK}, w.MaxAttempts) {
-		for _, i := range queue[j].indexes {
-			fail(i, "record not stored: DynamoDB left it unprocessed", nil)
+	for _, f := range batchwrite.Put(ctx, w.DB, w.Table, items, []string{AttrPK, AttrSK}, w.MaxAttempts) {
+		for _, i := range queue[f.Index].indexes {
+			fail(i, f.Err)
 		}
 	}
-	return firstFailed
+	return firstFailed, firstErr
 }
 
 // item turns a record into the item that stores it; an oversized event goes to S3 first.

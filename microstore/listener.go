@@ -30,6 +30,8 @@ type Listener struct {
 	KeyField string
 	// RetentionDays sets each event's TTL from its timestamp. Default DefaultRetentionDays.
 	RetentionDays int
+	// MaxAttempts bounds the writes of one item DynamoDB leaves unprocessed. Default batchwrite.DefaultMaxAttempts (8).
+	MaxAttempts int
 	// Logger logs the records that are not stored. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -52,9 +54,11 @@ type Item struct {
 	Event string `dynamodbav:"event"`
 }
 
-// Handle stores the batch's matching events. A record without type, id or key field is reported as failed; the other
-// records of the batch are stored all the same. Lambda retries from the first failed record (storing is idempotent)
-// and, once retries run out, sends it to the subscription's failure destination.
+// Handle stores the batch's matching events. A record without type, id or key field is reported as failed, and so is
+// one DynamoDB did not store (an error of BatchWriteItem, which is not retried, or an item left unprocessed MaxAttempts
+// times); the other records of the batch are stored all the same. Every failed record is logged with its error. Lambda
+// retries from the first failed record (storing is idempotent) and, once retries run out, sends it to the
+// subscription's failure destination.
 func (l *Listener) Handle(ctx context.Context, in events.KinesisEvent) (events.KinesisEventResponse, error) {
 	log := l.Logger
 	if log == nil {
@@ -88,8 +92,8 @@ func (l *Listener) Handle(ctx context.Context, in events.KinesisEvent) (events.K
 		items = append(items, av)
 		index = append(index, i)
 	}
-	for _, j := range batchwrite.Put(ctx, l.DB, l.Table, items, []string{AttrKey, AttrPos}, 0) {
-		fail(index[j], fmt.Errorf("DynamoDB left it unprocessed"))
+	for _, f := range batchwrite.Put(ctx, l.DB, l.Table, items, []string{AttrKey, AttrPos}, l.MaxAttempts) {
+		fail(index[f.Index], f.Err)
 	}
 	resp := events.KinesisEventResponse{BatchItemFailures: []events.KinesisBatchItemFailure{}}
 	if firstFailed >= 0 {
