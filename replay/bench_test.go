@@ -98,7 +98,7 @@ func BenchmarkThroughput(b *testing.B) {
 		b.SetBytes(raw)
 		for range b.N {
 			sum, err := replay.Run(context.Background(), lake, &packing{}, replay.Options{Bucket: "lake", Prefix: "events/"}, nil, nil)
-			if err != nil || sum.Events != 40000 {
+			if err != nil || sum.Delivered != 40000 {
 				b.Fatalf("%v %+v", err, sum)
 			}
 		}
@@ -146,7 +146,7 @@ func BenchmarkPeakMemory(b *testing.B) {
 				}()
 				sum, err := replay.Run(context.Background(), s3c, &packing{}, replay.Options{Bucket: bucket, Prefix: "events/"}, nil, nil)
 				close(done)
-				if err != nil || sum.Events != int64(objects*per) {
+				if err != nil || sum.Delivered != int64(objects*per) {
 					b.Fatalf("%v %+v", err, sum)
 				}
 				peak = max(peak, local.Load())

@@ -60,7 +60,8 @@ type Target interface {
 	MaxRecords() int
 	// Send delivers the batch and returns how many calls it took.
 	Send(ctx context.Context, b *Batch) (calls int, err error)
-	// Check verifies, sending nothing, that the batches may be delivered (DryRun).
+	// Check verifies, sending nothing, that the target exists and may be delivered to. Every run calls it once,
+	// before it reads anything; a dry run makes no other call to the target.
 	Check(ctx context.Context) error
 }
 
@@ -72,7 +73,9 @@ type Checkpointer interface {
 	Save(key string) error
 }
 
-// Run replays the lake as opts say into target. Cancelling ctx stops the reading; batches already read are still
+// Run replays the lake as opts say into target. It first checks the target (Target.Check), and reads nothing when
+// the target cannot be delivered to: a function or stream that does not exist, or a missing permission. Cancelling
+// ctx stops the reading; batches already read are still
 // delivered (with their own time limit of a minute), and the checkpoint is saved, so a new run resumes after it.
 // progress, if not nil, is called about once a second with the counts so far.
 func Run(ctx context.Context, lakeAPI S3API, target Target, opts Options, cp Checkpointer, progress func(Summary)) (Summary, error) {
@@ -108,10 +111,8 @@ func RunSource(ctx context.Context, src Source, target Target, opts Options, cp 
 		}
 		r.sum.Checkpoint = r.sum.ResumedAfter
 	}
-	if opts.DryRun {
-		if err := target.Check(ctx); err != nil {
-			return r.summary(), fmt.Errorf("dry run: the target may not be delivered to: %w", err)
-		}
+	if err := target.Check(ctx); err != nil {
+		return r.summary(), fmt.Errorf("the target cannot be delivered to; nothing was read or sent: %w", err)
 	}
 	if opts.Rate > 0 {
 		r.limiter = rate.NewLimiter(rate.Limit(opts.Rate), 1)
@@ -176,17 +177,19 @@ type run struct {
 	limiter *rate.Limiter
 	tracker *tracker
 
-	mu       sync.Mutex
-	sum      Summary
-	objects  atomic.Int64
-	events   atomic.Int64
-	batches  atomic.Int64
-	calls    atomic.Int64
-	bytes    atomic.Int64
-	bad      atomic.Int64
-	filtered atomic.Int64
-	failed   atomic.Int64
-	over     atomic.Int64
+	mu        sync.Mutex
+	sum       Summary
+	objects   atomic.Int64
+	readCount atomic.Int64
+	delivered atomic.Int64
+	would     atomic.Int64
+	batches   atomic.Int64
+	calls     atomic.Int64
+	bytes     atomic.Int64
+	bad       atomic.Int64
+	filtered  atomic.Int64
+	failed    atomic.Int64
+	over      atomic.Int64
 }
 
 func (r *run) summary() Summary {
@@ -194,7 +197,9 @@ func (r *run) summary() Summary {
 	defer r.mu.Unlock()
 	s := r.sum
 	s.Problems = append([]string(nil), r.sum.Problems...)
-	s.Objects, s.Events, s.Batches, s.Invocations = r.objects.Load(), r.events.Load(), r.batches.Load(), r.calls.Load()
+	s.Objects, s.Read, s.Delivered, s.WouldDeliver = r.objects.Load(), r.readCount.Load(), r.delivered.Load(), r.would.Load()
+	s.Events = s.Delivered + s.WouldDeliver
+	s.Batches, s.Invocations = r.batches.Load(), r.calls.Load()
 	s.Bytes, s.Malformed, s.Filtered, s.Failed, s.Oversized = r.bytes.Load(), r.bad.Load(), r.filtered.Load(), r.failed.Load(), r.over.Load()
 	return s
 }
@@ -248,6 +253,7 @@ func (r *run) readObject(ctx context.Context, key string, lanes []chan *Record) 
 			keep = r.opts.keepType(h.Type)
 		}
 		if !keep {
+			r.readCount.Add(1)
 			r.filtered.Add(1)
 			continue
 		}
@@ -259,9 +265,11 @@ func (r *run) readObject(ctx context.Context, key string, lanes []chan *Record) 
 		}
 		record := &Record{Line: line, Kinesis: rec, JSON: js, Where: fmt.Sprintf("%s line %d", where, n), obj: seq}
 		r.tracker.add(seq)
+		r.readCount.Add(1) // before the lane has it, so that a progress report never shows more delivered than read
 		select {
 		case lanes[laneOf(rec.Kinesis.PartitionKey, len(lanes))] <- record:
 		case <-ctx.Done():
+			r.readCount.Add(-1) // not handed on: a resumed run reads it again
 			r.tracker.done(seq, false, r)
 			r.tracker.markIncomplete(seq)
 			return ctx.Err()
@@ -308,6 +316,7 @@ func (r *run) lane(ctx context.Context, in <-chan *Record) {
 
 func (r *run) deliver(ctx context.Context, b *Batch) {
 	r.batches.Add(1)
+	r.bytes.Add(int64(b.Bytes))
 	ok := true
 	if !r.opts.DryRun {
 		if r.limiter != nil {
@@ -327,9 +336,11 @@ func (r *run) deliver(ctx context.Context, b *Batch) {
 			r.failed.Add(int64(len(b.Records)))
 		}
 	}
-	if ok {
-		r.events.Add(int64(len(b.Records)))
-		r.bytes.Add(int64(b.Bytes))
+	switch {
+	case ok && r.opts.DryRun:
+		r.would.Add(int64(len(b.Records)))
+	case ok:
+		r.delivered.Add(int64(len(b.Records)))
 	}
 	for _, rec := range b.Records {
 		r.tracker.done(rec.obj, ok, r)

@@ -88,13 +88,18 @@ func TestInvocationTypesAndPayloadSizes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var events, sync int
+	var events, sync, dryRuns int
 	for _, c := range api.calls {
 		switch c.typ {
 		case "Event":
 			events++
 			if c.size > asyncLimit {
 				t.Errorf("Event invocation of %d bytes, over the %d-byte async limit", c.size, asyncLimit)
+			}
+		case "DryRun":
+			dryRuns++
+			if c.size != 0 {
+				t.Errorf("the DryRun check carried a payload of %d bytes", c.size)
 			}
 		case "RequestResponse":
 			sync++
@@ -105,10 +110,13 @@ func TestInvocationTypesAndPayloadSizes(t *testing.T) {
 			t.Errorf("invocation type %q", c.typ)
 		}
 	}
+	if dryRuns != 1 || api.calls[0].typ != "DryRun" {
+		t.Errorf("%d DryRun checks (first call %s); want one, before any delivery", dryRuns, api.calls[0].typ)
+	}
 	if events < 2 || sync != 2 {
 		t.Errorf("%d Event and %d RequestResponse invocations; want the small events packed into several Event calls and the two big ones alone", events, sync)
 	}
-	if sum.Failed != 1 || sum.Events != 61 || !strings.Contains(strings.Join(sum.Problems, " "), "function error Unhandled") {
+	if sum.Failed != 1 || sum.Delivered != 61 || sum.Read != 62 || !strings.Contains(strings.Join(sum.Problems, " "), "function error Unhandled") {
 		t.Errorf("summary %+v: the function error must count as one failed event", sum)
 	}
 	if !api.throttled {

@@ -108,36 +108,60 @@ func (o Options) keepTime(t time.Time) bool {
 	return true
 }
 
-// Summary is what a run did. In a dry run, the counts are what would have been sent.
+// Summary is what a run did. The command line prints it, as JSON, as the last line on stdout; the deployed replay
+// returns the running totals of its legs in the same shape ([Job].Totals). Every count is present, 0 when nothing;
+// checkpoint, resumedAfter and problems are left out when empty.
+//
+// The events read add up: read = filtered + oversized + delivered + failed in a run that sends, and read = filtered
+// + oversized + wouldDeliver in a dry run. Lines that are not events are counted in malformed, not in read.
 type Summary struct {
-	// Objects is the number of lake objects read.
+	// Objects counts the units read: lake objects, or event store hour shards (a unit is counted when its reading
+	// starts, so one that a stopped run did not finish is counted too).
 	Objects int64 `json:"objects"`
-	// Events is the number of events delivered.
-	Events int64 `json:"events"`
-	// Batches is the number of batches made.
-	Batches int64 `json:"batches"`
-	// Invocations is the number of calls made to the target (Invoke or PutRecords).
-	Invocations int64 `json:"invocations"`
-	// Bytes is the payload delivered.
-	Bytes int64 `json:"bytes"`
-	// Malformed is the number of lake lines that were not events.
-	Malformed int64 `json:"malformed"`
-	// Filtered is the number of events left out by the type or time filter.
+	// Read counts the events read from the source, whatever became of them.
+	Read int64 `json:"read"`
+	// Filtered counts the events read that the type or time filter left out.
 	Filtered int64 `json:"filtered"`
-	// Failed is the number of events whose delivery failed.
+	// Delivered counts the events the target accepted: a successful Invoke (for RequestResponse, one without a
+	// function error), or PutRecords having stored them. Always 0 in a dry run.
+	Delivered int64 `json:"delivered"`
+	// WouldDeliver counts, in a dry run, the events that would have been sent. Always 0 in a run that sends.
+	WouldDeliver int64 `json:"wouldDeliver"`
+	// Failed counts the events whose delivery failed; Problems names the first failed batches. Always 0 in a dry run.
 	Failed int64 `json:"failed"`
-	// Oversized is the number of events too large for any call to the target.
+	// Oversized counts the events too large for any one call to the target (over 6 MB for a function, over the
+	// record limit for a stream): reported in Problems, never sent.
 	Oversized int64 `json:"oversized"`
-	// DryRun is true when nothing was sent.
+	// Malformed counts the source lines that were not events; Problems names the first, with object key and line.
+	Malformed int64 `json:"malformed"`
+	// Batches counts the batches made: one Invoke each for a function, one PutRecords batch (which retries may split
+	// into several calls) for a stream; sent, or in a dry run, that would have been sent.
+	Batches int64 `json:"batches"`
+	// Invocations counts the calls made to the target to deliver: Invoke, or PutRecords with the calls that retry
+	// failed records. The check of the target before reading is not counted. Always 0 in a dry run.
+	Invocations int64 `json:"invocations"`
+	// Bytes is the payload size of the batches made, as the target counts it (the events.KinesisEvent JSON for a
+	// function; data and partition keys for a stream): delivered, failed, or in a dry run, not sent.
+	Bytes int64 `json:"bytes"`
+	// DryRun is true when nothing was sent (Options.DryRun).
 	DryRun bool `json:"dryRun"`
-	// Done is false when the run stopped before the end (cancelled); resume it from Checkpoint.
+	// Done is true when the run reached the end of what it was to replay. It is false when the run stopped early:
+	// interrupted, at a deployed leg's deadline (resume from Checkpoint), or on an error (such as a target that
+	// cannot be delivered to, found before reading).
 	Done bool `json:"done"`
-	// Checkpoint is the last object all of whose events were delivered.
+	// Checkpoint is the last unit, in key order, whose events were all dealt with (delivered, or reported as
+	// oversized; failed too with Options.AdvancePastFailures); a run resumed with it starts after it.
 	Checkpoint string `json:"checkpoint,omitempty"`
-	// ResumedAfter is the checkpoint the run started after.
+	// ResumedAfter is the checkpoint the run started after; left out when it started at the beginning.
 	ResumedAfter string `json:"resumedAfter,omitempty"`
-	// Problems names the first malformed lines, oversized events and failed batches, with object key and line.
+	// Problems names, with object key and line, the first 100 malformed lines, oversized events and failed batches.
 	Problems []string `json:"problems,omitempty"`
+
+	// Events is Delivered + WouldDeliver. It is not in the JSON.
+	//
+	// Deprecated: it meant "delivered" in a run that sends and "would be sent" in a dry run; use Delivered, or
+	// WouldDeliver.
+	Events int64 `json:"-"`
 }
 
 const maxProblems = 100

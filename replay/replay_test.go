@@ -146,9 +146,9 @@ type recording struct {
 	replay.LambdaAPI
 	mu    sync.Mutex
 	got   []events.KinesisEventRecord
-	types map[string]int
-	cut   func(calls int) // called after each successful call
-	calls int
+	types map[string]int  // calls by invocation type, the DryRun check included
+	cut   func(calls int) // called after each successful delivery
+	calls int             // successful deliveries (Event and RequestResponse)
 }
 
 func (r *recording) Invoke(ctx context.Context, in *lambda.InvokeInput, opts ...func(*lambda.Options)) (*lambda.InvokeOutput, error) {
@@ -173,6 +173,10 @@ func (r *recording) Invoke(ctx context.Context, in *lambda.InvokeInput, opts ...
 		r.types = map[string]int{}
 	}
 	r.types[string(in.InvocationType)]++
+	if in.InvocationType == "DryRun" {
+		r.mu.Unlock()
+		return out, nil
+	}
 	r.calls++
 	calls := r.calls
 	r.mu.Unlock()
@@ -204,8 +208,12 @@ func TestReplayIntoAFunction(t *testing.T) {
 				t.Fatal(err)
 			}
 			f.check(t, rec.got, false)
-			if sum.Objects != 3 || sum.Events != int64(len(f.ids)) || sum.Malformed != 1 || sum.Oversized != 1 || sum.Failed != 0 || !sum.Done {
+			if sum.Objects != 3 || sum.Delivered != int64(len(f.ids)) || sum.Read != int64(len(f.ids))+1 || sum.WouldDeliver != 0 ||
+				sum.Malformed != 1 || sum.Oversized != 1 || sum.Failed != 0 || sum.Filtered != 0 || !sum.Done {
 				t.Errorf("summary %+v", sum)
+			}
+			if rec.types["DryRun"] != 1 {
+				t.Errorf("invocation types %v: want the target checked once, before reading", rec.types)
 			}
 			if sum.Invocations != int64(rec.calls) || sum.Batches < int64(len(f.ids)/7) {
 				t.Errorf("summary counts %d invocations and %d batches; the function got %d", sum.Invocations, sum.Batches, rec.calls)
@@ -255,7 +263,7 @@ func TestReplayIntoAStream(t *testing.T) {
 	// the SDK sends the call again and Kinesis, which has no idempotency key, stores its records again. Every event
 	// must arrive, in per-key order; a retry may add copies, as the shared stream itself may.
 	f.check(t, got, true)
-	if sum.Events != int64(len(f.ids)) || sum.Oversized != 1 {
+	if sum.Delivered != int64(len(f.ids)) || sum.Read != int64(len(f.ids))+1 || sum.Oversized != 1 {
 		t.Errorf("summary %+v", sum)
 	}
 }
@@ -307,10 +315,11 @@ func TestDryRunSendsNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.types["DryRun"] != 1 || rec.calls != 1 || len(rec.got) != 0 {
+	if rec.types["DryRun"] != 1 || len(rec.types) != 1 || rec.calls != 0 || len(rec.got) != 0 {
 		t.Errorf("calls %v: want one DryRun permission check and nothing else", rec.types)
 	}
-	if !sum.DryRun || sum.Events != int64(len(f.ids)) || sum.Batches == 0 || sum.Invocations != 0 {
+	if !sum.DryRun || sum.WouldDeliver != int64(len(f.ids)) || sum.Delivered != 0 || sum.Read != int64(len(f.ids))+1 ||
+		sum.Batches == 0 || sum.Invocations != 0 {
 		t.Errorf("dry-run summary %+v", sum)
 	}
 }
@@ -325,15 +334,15 @@ func TestTypeAndTimeFilters(t *testing.T) {
 		}
 		return sum
 	}
-	if s := count(replay.Options{Type: "thing-created"}); s.Events != 1 || s.Filtered != int64(len(f.ids)-1)+1 { // the others and the huge one
+	if s := count(replay.Options{Type: "thing-created"}); s.WouldDeliver != 1 || s.Filtered != int64(len(f.ids)-1)+1 { // the others and the huge one
 		t.Errorf("exact type: %+v", s)
 	}
-	if s := count(replay.Options{Type: "thing-*ed"}); s.Events != int64(len(f.ids)) {
+	if s := count(replay.Options{Type: "thing-*ed"}); s.WouldDeliver != int64(len(f.ids)) {
 		t.Errorf("glob type: %+v", s)
 	}
 	// Events e001..e040 arrived at 1795000000001..040 ms; keep e010..e020.
 	from, to := time.UnixMilli(1795000000010), time.UnixMilli(1795000000020)
-	if s := count(replay.Options{From: from, To: to}); s.Events != 11 {
+	if s := count(replay.Options{From: from, To: to}); s.WouldDeliver != 11 {
 		t.Errorf("time range: %+v", s)
 	}
 }

@@ -97,10 +97,14 @@ func (t *FunctionTarget) Send(ctx context.Context, b *Batch) (int, error) {
 	return 1, nil
 }
 
-// Check invokes with DryRun: Lambda checks the caller's permission and the payload, and runs nothing.
+// Check invokes with DryRun: Lambda checks that the function exists and that the caller may invoke it, and runs
+// nothing. The error names the function; a function that does not exist answers *types.ResourceNotFoundException.
 func (t *FunctionTarget) Check(ctx context.Context) error {
 	_, err := t.Client.Invoke(ctx, &lambda.InvokeInput{FunctionName: &t.Function, InvocationType: types.InvocationTypeDryRun})
-	return err
+	if err != nil {
+		return fmt.Errorf("function %s: %w", t.Function, err)
+	}
+	return nil
 }
 
 func truncate(b []byte, n int) string {
@@ -164,10 +168,15 @@ func (t *StreamTarget) Send(ctx context.Context, b *Batch) (int, error) {
 	return int(t.calls.Load() - before), err
 }
 
-// Check reads the stream's description.
+// Check reads the stream's description (kinesis:DescribeStreamSummary), so that a stream that does not exist
+// (*kinesistypes.ResourceNotFoundException) or may not be reached is found before anything is read. The error names
+// the stream.
 func (t *StreamTarget) Check(ctx context.Context) error {
 	_, err := t.Client.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamARN: aws.String(t.StreamARN)})
-	return err
+	if err != nil {
+		return fmt.Errorf("stream %s: %w", t.StreamARN, err)
+	}
+	return nil
 }
 
 type countingKinesis struct {

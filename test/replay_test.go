@@ -61,6 +61,10 @@ func TestReplayIntoAStreamWritesOnlyThere(t *testing.T) {
 	if !strings.Contains(policy, "kinesis:PutRecords") || strings.Contains(policy, "lambda:InvokeFunction") {
 		t.Errorf("replay-to-stream policy: %s", policy)
 	}
+	// Each leg checks the stream before it reads the lake.
+	if !strings.Contains(policy, `"kinesis:DescribeStreamSummary"`) || strings.Contains(policy, `"kinesis:*"`) {
+		t.Errorf("replay-to-stream policy does not allow the stream's check (DescribeStreamSummary), or allows too much: %s", policy)
+	}
 }
 
 func TestReplayValidation(t *testing.T) {

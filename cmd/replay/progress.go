@@ -17,7 +17,7 @@ import (
 type progress struct {
 	w     io.Writer
 	tty   bool
-	total int // objects to read, when known
+	total int // objects to read, when known; under mu
 	start time.Time
 	mu    sync.Mutex
 	last  time.Time
@@ -31,11 +31,22 @@ func newProgress(w io.Writer) *progress {
 	return p
 }
 
+// setTotal sets the number of objects to read, once it is known.
+func (p *progress) setTotal(n int) {
+	p.mu.Lock()
+	p.total = n
+	p.mu.Unlock()
+}
+
 func (p *progress) update(s replay.Summary) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	elapsed := time.Since(p.start)
-	rate := float64(s.Events) / max(elapsed.Seconds(), 0.001)
+	sent, verb := s.Delivered, "delivered"
+	if s.DryRun {
+		sent, verb = s.WouldDeliver, "would deliver"
+	}
+	rate := float64(s.Read) / max(elapsed.Seconds(), 0.001)
 	if p.tty {
 		bar := ""
 		if p.total > 0 {
@@ -45,15 +56,15 @@ func (p *progress) update(s replay.Summary) {
 		} else {
 			bar = fmt.Sprintf("%d objects ", s.Objects)
 		}
-		fmt.Fprintf(p.w, "\r%s| %d events | %.0f/s | %d failed | %d malformed \x1b[K", bar, s.Events, rate, s.Failed, s.Malformed)
+		fmt.Fprintf(p.w, "\r%s| %d read | %.0f/s | %d %s | %d failed | %d malformed \x1b[K", bar, s.Read, rate, sent, verb, s.Failed, s.Malformed)
 		return
 	}
 	if time.Since(p.last) < 10*time.Second {
 		return
 	}
 	p.last = time.Now()
-	fmt.Fprintf(p.w, "replay: %s: %d objects, %d events, %d batches, %d failed, %d malformed, %.0f events/s\n",
-		elapsed.Round(time.Second), s.Objects, s.Events, s.Batches, s.Failed, s.Malformed, rate)
+	fmt.Fprintf(p.w, "replay: %s: %d objects, %d events read (%.0f/s), %d %s, %d batches, %d failed, %d malformed\n",
+		elapsed.Round(time.Second), s.Objects, s.Read, rate, sent, verb, s.Batches, s.Failed, s.Malformed)
 }
 
 func (p *progress) finish(s replay.Summary) {

@@ -16,19 +16,56 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	kinesistypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/eventlake/eventlake/eventstore"
 	"github.com/eventlake/eventlake/replay"
 )
 
-// Exit statuses.
+// Exit statuses (see exitHelp).
 const (
 	exitOK          = 0
 	exitUndelivered = 1
 	exitUsage       = 2
 )
+
+// summaryHelp documents every field of the JSON summary (replay.Summary), as --help prints it.
+const summaryHelp = `The last line on stdout is a JSON summary of the run (replay.Summary):
+  objects       lake objects (or event store hour shards) read
+  read          events read: read = filtered + oversized + delivered + failed,
+                or with --dry-run, read = filtered + oversized + wouldDeliver
+  filtered      events read that --type, --from or --to left out
+  delivered     events the target accepted (0 with --dry-run)
+  wouldDeliver  with --dry-run, events that would have been sent (0 otherwise)
+  failed        events whose delivery failed, batch by batch on stderr (0 with --dry-run)
+  oversized     events too large for any one call: named on stderr, never sent
+  malformed     lake lines that are not events, named on stderr (not counted in read)
+  batches       batches made: one Invoke each (one PutRecords batch for a stream);
+                with --dry-run, the batches that would have been sent
+  invocations   calls made to deliver: Invoke, or PutRecords with its retries
+                (0 with --dry-run; the check of the target is not counted)
+  bytes         payload size of the batches made, delivered, failed or not sent
+  dryRun        true with --dry-run: nothing was sent
+  done          true when the run reached the end; false when it was interrupted
+                or stopped by an error
+  checkpoint    the last object all of whose events were dealt with (left out when none)
+  resumedAfter  the --checkpoint position the run started after (left out when none)
+  problems      the first 100 malformed lines, oversized events and failed batches
+                (left out when none)
+`
+
+// exitHelp documents the exit statuses, as --help prints them.
+const exitHelp = `Exit status:
+  0  every event the filters kept was delivered (with --dry-run: the target may be
+     delivered to, and no event is oversized)
+  1  something was not delivered: failed or oversized events; an interrupted run (run again
+     with the same --checkpoint to resume); or a target that does not exist or may not be
+     invoked, found before reading: nothing is read or sent then
+  2  wrong usage: a flag missing, unknown or out of range; nothing is called
+`
 
 type flagHelp struct{ name, usage, example string }
 
@@ -153,10 +190,13 @@ usage: replay (--bucket BUCKET | --table TABLE --from T --to T) (--function NAME
 		fmt.Fprintf(w, "  --%s\n      %s%s\n      e.g. %s\n", d.name, d.usage, def, d.example)
 	}
 	fmt.Fprintf(w, `
-The last line on stdout is a JSON summary. Exit status: 0 all delivered, 1 some event not delivered or the run
-interrupted (resume with the same --checkpoint), 2 wrong usage. AWS_REGION, AWS_PROFILE and AWS_ENDPOINT_URL (and
-AWS_ENDPOINT_URL_S3, _LAMBDA, _KINESIS) are honored.
-`)
+The target (--function or --stream) is checked before anything is read: an Invoke of type DryRun, or
+DescribeStreamSummary.
+
+%s
+%s
+AWS_REGION, AWS_PROFILE and AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_S3, _LAMBDA, _KINESIS) are honored.
+`, summaryHelp, exitHelp)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -200,22 +240,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	prog := newProgress(stderr)
 	if prog.tty && s.table == "" {
+		// The bar's total: listed alongside the run, so that the target's check is not kept waiting for it.
 		after := ""
 		if cp != nil {
 			after, _ = cp.Load()
 		}
-		if n, _, err := replay.Count(ctx, s3c, s.opts, after); err == nil {
-			prog.total = n
-		}
+		countCtx, stopCounting := context.WithCancel(ctx)
+		defer stopCounting()
+		go func() {
+			if n, _, err := replay.Count(countCtx, s3c, s.opts, after); err == nil {
+				prog.setTotal(n)
+			}
+		}()
 	}
 	var src replay.Source = &replay.LakeSource{S3: s3c}
 	if s.table != "" {
 		src = &replay.StoreSource{Reader: &eventstore.Reader{DB: dynamodb.NewFromConfig(cfg), Payloads: s3c, Table: s.table}}
-		prog.total = 0
 	}
+	// RunSource checks the target before it reads: a function or stream that does not exist ends the run at once.
 	sum, err := replay.RunSource(ctx, src, target, s.opts, cp, prog.update)
 	prog.finish(sum)
 	if err != nil {
+		var noFunction *lambdatypes.ResourceNotFoundException
+		var noStream *kinesistypes.ResourceNotFoundException
+		switch {
+		case errors.As(err, &noFunction):
+			fmt.Fprintf(stderr, "replay: the function %s does not exist (in %s, for these credentials); nothing was read or sent\n", s.function, cfg.Region)
+		case errors.As(err, &noStream):
+			fmt.Fprintf(stderr, "replay: the stream %s does not exist; nothing was read or sent\n", s.stream)
+		}
 		fmt.Fprintf(stderr, "replay: %v\n", err)
 	}
 	for _, p := range sum.Problems {

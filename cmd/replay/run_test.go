@@ -5,14 +5,22 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/eventlake/eventlake/replay"
 	"github.com/eventlake/eventlake/test/moto"
 )
 
@@ -64,12 +72,51 @@ func summary(t *testing.T, stdout string) map[string]any {
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &s); err != nil {
 		t.Fatalf("last stdout line %q is not JSON: %v", lines[len(lines)-1], err)
 	}
-	for _, k := range []string{"objects", "events", "batches", "invocations", "bytes", "malformed", "filtered", "failed", "dryRun"} {
+	for _, k := range []string{"objects", "read", "filtered", "delivered", "wouldDeliver", "failed", "oversized", "malformed",
+		"batches", "invocations", "bytes", "dryRun", "done"} {
 		if _, ok := s[k]; !ok {
 			t.Errorf("summary has no %q: %v", k, s)
 		}
 	}
+	if _, ok := s["events"]; ok {
+		t.Errorf("summary has the ambiguous \"events\": %v", s)
+	}
 	return s
+}
+
+// summaryFields are the JSON names of replay.Summary's fields.
+func summaryFields() []string {
+	var names []string
+	typ := reflect.TypeFor[replay.Summary]()
+	for i := range typ.NumField() {
+		if name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ","); name != "-" {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+func TestHelpDocumentsEverySummaryFieldAndExitStatus(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"--help"}, &out, &errOut); code != exitOK {
+		t.Fatalf("--help: exit %d", code)
+	}
+	doc, err := os.ReadFile("main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for where, text := range map[string]string{"--help": errOut.String(), "the package documentation": string(doc)} {
+		for _, name := range summaryFields() {
+			if !regexp.MustCompile(`(?m)^(//\t|  )` + name + ` +\S`).MatchString(text) {
+				t.Errorf("%s does not document the summary field %q", where, name)
+			}
+		}
+	}
+	for _, want := range []string{"Exit status:\n  0 ", "\n  1 ", "\n  2 ", "does not exist"} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("--help lacks %q", want)
+		}
+	}
 }
 
 func TestReplayCommandAgainstMoto(t *testing.T) {
@@ -81,7 +128,7 @@ func TestReplayCommandAgainstMoto(t *testing.T) {
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), []string{"--bucket", bucket, "--function", fn, "--checkpoint", cp}, &out, &errOut)
 	s := summary(t, out.String())
-	if code != exitOK || s["events"] != 2.0 || s["malformed"] != 1.0 || s["invocations"] != 1.0 {
+	if code != exitOK || s["delivered"] != 2.0 || s["read"] != 2.0 || s["wouldDeliver"] != 0.0 || s["malformed"] != 1.0 || s["invocations"] != 1.0 {
 		t.Errorf("exit %d, summary %v, stderr %s", code, s, errOut.String())
 	}
 	if !strings.Contains(errOut.String(), "line 3") {
@@ -90,13 +137,14 @@ func TestReplayCommandAgainstMoto(t *testing.T) {
 	// Run again with the checkpoint: everything is done, nothing is sent again.
 	out.Reset()
 	code = run(context.Background(), []string{"--bucket", bucket, "--function", fn, "--checkpoint", cp}, &out, &errOut)
-	if s := summary(t, out.String()); code != exitOK || s["events"] != 0.0 || s["objects"] != 0.0 {
+	if s := summary(t, out.String()); code != exitOK || s["delivered"] != 0.0 || s["read"] != 0.0 || s["objects"] != 0.0 {
 		t.Errorf("resumed after completion: exit %d, summary %v", code, s)
 	}
 	// Dry run with a type filter sends nothing.
 	out.Reset()
 	code = run(context.Background(), []string{"--bucket", bucket, "--function", fn, "--dry-run", "--type", "b"}, &out, &errOut)
-	if s := summary(t, out.String()); code != exitOK || s["dryRun"] != true || s["events"] != 1.0 || s["filtered"] != 1.0 || s["invocations"] != 0.0 {
+	if s := summary(t, out.String()); code != exitOK || s["dryRun"] != true || s["wouldDeliver"] != 1.0 || s["delivered"] != 0.0 ||
+		s["read"] != 2.0 || s["filtered"] != 1.0 || s["invocations"] != 0.0 {
 		t.Errorf("dry run: exit %d, summary %v", code, s)
 	}
 }
@@ -108,10 +156,66 @@ func TestUndeliveredExits1(t *testing.T) {
 	fn := moto.NewFunction(t, moto.Config(t), fmt.Sprintf("cli-big-%d", time.Now().UnixNano()))
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), []string{"--bucket", bucket, "--function", fn}, &out, &errOut)
-	if s := summary(t, out.String()); code != exitUndelivered || s["oversized"] != 1.0 || s["events"] != 1.0 {
+	if s := summary(t, out.String()); code != exitUndelivered || s["oversized"] != 1.0 || s["delivered"] != 1.0 || s["read"] != 2.0 {
 		t.Errorf("exit %d, summary %v", code, s)
 	}
 	if !strings.Contains(errOut.String(), "oversized") {
 		t.Errorf("stderr does not name the oversized event: %s", errOut.String())
+	}
+}
+
+// noFunctions stands in for the Lambda API of an account without the function asked for: like Lambda, it answers
+// ResourceNotFoundException to every Invoke, the DryRun check included (moto's Docker-free Lambda answers Invoke for
+// any name, so it cannot show a missing function). It keeps the invocation types it was called with.
+type noFunctions struct {
+	*httptest.Server
+	mu    sync.Mutex
+	types []string
+}
+
+func newNoFunctions(t *testing.T) *noFunctions {
+	a := &noFunctions{}
+	a.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.mu.Lock()
+		a.types = append(a.types, r.Header.Get("X-Amz-Invocation-Type"))
+		a.mu.Unlock()
+		name, _ := url.PathUnescape(strings.TrimSuffix(strings.TrimPrefix(r.URL.EscapedPath(), "/2015-03-31/functions/"), "/invocations"))
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Amzn-Errortype", "ResourceNotFoundException")
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprintf(w, `{"Type":"User","Message":"Function not found: arn:aws:lambda:us-east-1:123456789012:function:%s"}`, name)
+	}))
+	t.Cleanup(a.Close)
+	return a
+}
+
+func TestMissingFunctionEndsTheRunBeforeReading(t *testing.T) {
+	bucket := lakeWith(t, `{"id":"1","type":"a","partitionKey":"k"}`, `{"id":"2","type":"a","partitionKey":"j"}`)
+	api := newNoFunctions(t)
+	t.Setenv("AWS_ENDPOINT_URL_LAMBDA", api.URL) // S3 stays on moto
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"--bucket", bucket, "--function", "orders-projektor"}, &out, &errOut)
+	s := summary(t, out.String())
+	if code != exitUndelivered || s["objects"] != 0.0 || s["read"] != 0.0 || s["done"] != false {
+		t.Errorf("exit %d, summary %v; want 1 and nothing read", code, s)
+	}
+	if strings.Join(api.types, ",") != "DryRun" {
+		t.Errorf("invocations %v; want only the DryRun check", api.types)
+	}
+	if !strings.Contains(errOut.String(), "replay: the function orders-projektor does not exist") || !strings.Contains(errOut.String(), "nothing was read or sent") {
+		t.Errorf("stderr does not say that the function does not exist: %s", errOut.String())
+	}
+}
+
+func TestMissingStreamEndsTheRunBeforeReading(t *testing.T) {
+	bucket := lakeWith(t, `{"id":"1","type":"a","partitionKey":"k"}`)
+	stream := "arn:aws:kinesis:us-east-1:123456789012:stream/no-such-replay-stream"
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"--bucket", bucket, "--stream", stream}, &out, &errOut)
+	if s := summary(t, out.String()); code != exitUndelivered || s["objects"] != 0.0 || s["read"] != 0.0 {
+		t.Errorf("exit %d, summary %v; want 1 and nothing read", code, s)
+	}
+	if !strings.Contains(errOut.String(), "replay: the stream "+stream+" does not exist") {
+		t.Errorf("stderr does not say that the stream does not exist: %s", errOut.String())
 	}
 }

@@ -108,6 +108,8 @@ func NewReplay(scope constructs.Construct, id *string, props *ReplayProps) Repla
 		fn.AddEnvironment(jsii.String("TARGET_FUNCTION"), props.Function.FunctionArn(), nil)
 	} else {
 		props.Stream.GrantWrite(fn)
+		// Each leg checks the stream (DescribeStreamSummary) before it reads the lake.
+		props.Stream.Grant(fn, jsii.String("kinesis:DescribeStreamSummary"))
 		fn.AddEnvironment(jsii.String("TARGET_STREAM"), props.Stream.StreamArn(), nil)
 	}
 	if props.SourceStream != nil {

@@ -70,7 +70,8 @@ func main() {
 			return job, err
 		}
 		logger.InfoContext(ctx, "replay leg", "leg", next.Legs, "done", next.Done, "checkpoint", next.Checkpoint,
-			"events", next.Totals.Events, "failed", next.Totals.Failed, "malformed", next.Totals.Malformed)
+			"read", next.Totals.Read, "delivered", next.Totals.Delivered, "wouldDeliver", next.Totals.WouldDeliver,
+			"failed", next.Totals.Failed, "malformed", next.Totals.Malformed)
 		return next, nil
 	})
 }
