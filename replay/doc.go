@@ -12,6 +12,13 @@
 // RequestResponse with Options.Sync, which keeps per-key order at the function as well: Lambda may run two queued
 // asynchronous invocations at once).
 //
+// Every run checks its target before it reads anything (Target.Check): a function or stream that does not exist, or
+// may not be delivered to, ends the run at once. What a run did is its [Summary].
+//
+// The deployed replay runs the engine leg after leg ([Job], [RunLeg]). It accepts a job only with an explicit scope —
+// a prefix below the lake prefix, a time range, or "all": true — and only for its own lake and target
+// ([Deployment.Confine]); a refused job is an [*InputError] naming the field, the value and what is accepted.
+//
 // Progress is checkpointed at object granularity: the checkpoint is the last object, in key order, all of whose
 // events were delivered, and a resumed run starts after it. Nothing is skipped; the events of objects that were in
 // flight when a run stopped are delivered again (at least once, as the stream itself does).

@@ -3,6 +3,7 @@ package replay
 import (
 	"fmt"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -53,34 +54,59 @@ type Options struct {
 	AdvancePastFailures bool `json:"advancePastFailures,omitempty"`
 }
 
-// withDefaults fills unset options and checks the rest, naming the option, its value and the limit.
+// InputError is a replay input that is refused before anything is read or sent: [Options] that are out of range,
+// or a deployed replay's job that [Deployment.Confine] or [DecodeJob] does not accept. It names the field as in the
+// JSON input, the value given and what is accepted. The deployed replay returns it as is, so that its Step Functions
+// execution fails at once with the error name "InputError" (see constructs/replay).
+type InputError struct {
+	// Field is the field at fault, as named in the JSON input ("prefix", "batchSize", …).
+	Field string
+	// Value is the value given, as in JSON ("\"events/\"", "0"); empty when the field was left out.
+	Value string
+	// Want says what is wrong and what is accepted.
+	Want string
+}
+
+// Error names the field, the value and what is accepted: `batchSize 0: must be from 1 to 10000`.
+func (e *InputError) Error() string {
+	if e.Value == "" {
+		return fmt.Sprintf("%s: %s", e.Field, e.Want)
+	}
+	return fmt.Sprintf("%s %s: %s", e.Field, e.Value, e.Want)
+}
+
+func quote(s string) string { return strconv.Quote(s) }
+
+// withDefaults fills unset options and checks the rest; a refused option is an *InputError naming it, its value and
+// the limit.
 func (o Options) withDefaults() (Options, error) {
 	if o.BatchSize == 0 {
 		o.BatchSize = DefaultBatchSize
 	}
 	if o.BatchSize < 1 || o.BatchSize > MaxBatchSize {
-		return o, fmt.Errorf("batch size %d: must be from 1 to %d", o.BatchSize, MaxBatchSize)
+		return o, &InputError{"batchSize", strconv.Itoa(o.BatchSize), fmt.Sprintf("must be from 1 to %d", MaxBatchSize)}
 	}
 	if o.Concurrency == 0 {
 		o.Concurrency = DefaultConcurrency
 	}
 	if o.Concurrency < 1 || o.Concurrency > MaxConcurrency {
-		return o, fmt.Errorf("concurrency %d: must be from 1 to %d", o.Concurrency, MaxConcurrency)
+		return o, &InputError{"concurrency", strconv.Itoa(o.Concurrency), fmt.Sprintf("must be from 1 to %d", MaxConcurrency)}
 	}
 	if o.Rate < 0 {
-		return o, fmt.Errorf("rate %v: must not be negative", o.Rate)
+		return o, &InputError{"rate", strconv.FormatFloat(o.Rate, 'g', -1, 64), "must not be negative (0 is no limit)"}
 	}
 	if o.AsyncLimit == 0 {
 		o.AsyncLimit = DefaultAsyncLimit
 	}
 	if o.AsyncLimit < 1024 || o.AsyncLimit > SyncLimit {
-		return o, fmt.Errorf("async limit %d bytes: must be from 1024 to %d", o.AsyncLimit, SyncLimit)
+		return o, &InputError{"asyncLimit", strconv.Itoa(o.AsyncLimit), fmt.Sprintf("must be from 1024 to %d bytes", SyncLimit)}
 	}
 	if !o.From.IsZero() && !o.To.IsZero() && o.To.Before(o.From) {
-		return o, fmt.Errorf("to %s is before from %s", o.To.Format(time.RFC3339), o.From.Format(time.RFC3339))
+		return o, &InputError{"to", quote(o.To.Format(time.RFC3339Nano)),
+			fmt.Sprintf("before \"from\" %s; must be at or after it", quote(o.From.Format(time.RFC3339Nano)))}
 	}
 	if _, err := path.Match(o.Type, ""); err != nil {
-		return o, fmt.Errorf("type %q: not a valid glob: %w", o.Type, err)
+		return o, &InputError{"type", quote(o.Type), fmt.Sprintf("not a valid glob (%v); give an exact type or a glob such as \"order-*\"", err)}
 	}
 	return o, nil
 }

@@ -2,6 +2,8 @@ package test
 
 import (
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -42,6 +44,17 @@ func TestReplayIntoAFunction(t *testing.T) {
 		if !strings.Contains(string(def), want) {
 			t.Errorf("state machine definition lacks %s: %s", want, def)
 		}
+	}
+	// A refused input (replay.InputError: no explicit scope, a prefix outside the lake, …) fails the execution at
+	// once: its retrier, with no attempts, comes before the one for States.TaskFailed, which matches every error.
+	var retriers []string
+	for _, r := range definition(t, sm)["States"].(map[string]any)["Leg"].(map[string]any)["Retry"].([]any) {
+		r := r.(map[string]any)
+		retriers = append(retriers, fmt.Sprintf("%v:%v", r["ErrorEquals"], r["MaxAttempts"]))
+	}
+	input, failed := slices.Index(retriers, "[InputError]:0"), slices.Index(retriers, "[States.TaskFailed]:3")
+	if input < 0 || failed < 0 || input > failed {
+		t.Errorf("Leg retriers %v: want [InputError] with no attempts before [States.TaskFailed]", retriers)
 	}
 	tmpl.HasResourceProperties(jsii.String("AWS::StepFunctions::StateMachine"), map[string]any{
 		"TracingConfiguration": map[string]any{"Enabled": true},
@@ -86,6 +99,29 @@ func findResource(t *testing.T, tmpl assertions.Template, typ string) map[string
 	}
 	t.Fatalf("no %s", typ)
 	return nil
+}
+
+// definition parses a state machine's DefinitionString, its CloudFormation tokens replaced by "TOKEN".
+func definition(t *testing.T, sm map[string]any) map[string]any {
+	t.Helper()
+	var text strings.Builder
+	switch d := sm["Properties"].(map[string]any)["DefinitionString"].(type) {
+	case string:
+		text.WriteString(d)
+	case map[string]any:
+		for _, part := range d["Fn::Join"].([]any)[1].([]any) {
+			if s, ok := part.(string); ok {
+				text.WriteString(s)
+			} else {
+				text.WriteString("TOKEN")
+			}
+		}
+	}
+	var def map[string]any
+	if err := json.Unmarshal([]byte(text.String()), &def); err != nil {
+		t.Fatalf("state machine definition %s: %v", text.String(), err)
+	}
+	return def
 }
 
 func findPolicy(t *testing.T, tmpl assertions.Template, logicalPrefix string) string {

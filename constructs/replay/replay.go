@@ -6,6 +6,13 @@
 //
 //	{"prefix": "events/2026/11/", "type": "order-*", "batchSize": 500, "concurrency": 8}
 //
+// The input must name its scope, so that an empty input (an operator's slip) never replays the whole lake into a live
+// service: a "prefix" strictly below the lake prefix, a time range ("from", "to" or both, RFC 3339 times), or
+// "all": true for the whole lake. It may name only this replay's lake bucket and target, and only known fields (names
+// are case-sensitive). An input refused (see replay.Deployment.Confine) fails the execution at once, before anything
+// is read or sent, with the error "InputError" and a cause naming the field, the value and what is accepted; it is
+// not retried.
+//
 // Each leg returns the job with its checkpoint and running totals; the execution's output is the last of them, with
 // "done": true. A Step Functions loop rather than a function that re-invokes itself: every leg is visible in the
 // execution's history, a failed leg is retried with backoff, an operator stops a replay by stopping the execution,
@@ -32,6 +39,9 @@ import (
 	"github.com/eventlake/eventlake/constructs/golambda"
 	"github.com/eventlake/eventlake/constructs/internal/deps"
 )
+
+// InputErrorName is the error an execution fails with, at once and without retries, when its input is refused.
+const InputErrorName = "InputError"
 
 // ReplayProps configures [NewReplay].
 type ReplayProps struct {
@@ -138,6 +148,10 @@ func NewReplay(scope constructs.Construct, id *string, props *ReplayProps) Repla
 		RetryOnServiceExceptions: jsii.Bool(true),
 		Comment:                  jsii.String("Replay until the deadline; return the checkpoint"),
 	})
+	// A refused input fails the execution at once: retrying it cannot help. Retriers are tried in order, and this
+	// one must come before States.TaskFailed, which matches every task error. The name is the Go type of the error
+	// the function returns (*replay.InputError), as aws-lambda-go reports it.
+	leg.AddRetry(&awsstepfunctions.RetryProps{Errors: jsii.Strings(InputErrorName), MaxAttempts: jsii.Number(0)})
 	leg.AddRetry(&awsstepfunctions.RetryProps{
 		Errors:      jsii.Strings("States.TaskFailed"),
 		MaxAttempts: jsii.Number(3), Interval: awscdk.Duration_Seconds(jsii.Number(30)), BackoffRate: jsii.Number(2),

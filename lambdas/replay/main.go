@@ -1,14 +1,19 @@
 // Command replay is the deployed replay: one leg of a replay from the data lake into the function or stream it is made
 // for, driven by a Step Functions loop past Lambda's 15-minute limit (see constructs/replay and package replay).
 //
+// The input is a [replay.Job] as JSON, such as {"prefix": "events/2026/11/", "type": "order-*"}. It must name its
+// scope (a prefix below the lake prefix, a time range, or "all": true) and may name only this deployment's lake and
+// target ([replay.Deployment.Confine]); an input refused is answered, before anything is read or sent, with a
+// *replay.InputError, which Lambda reports as the error type "InputError".
+//
 // Environment: LAKE_BUCKET (and LAKE_PREFIX), and TARGET_FUNCTION or TARGET_STREAM; SOURCE_STREAM_ARN optionally.
 package main
 
 import (
 	"context"
-	"fmt"
+	"encoding/json"
+	"log/slog"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -30,48 +35,47 @@ func main() {
 	logger, cfg := lambdamain.Setup(config.WithRetryer(func() aws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = 10; o.MaxBackoff = 20 * time.Second })
 	}))
-	bucket, prefix := os.Getenv("LAKE_BUCKET"), os.Getenv("LAKE_PREFIX")
-	function, stream := os.Getenv("TARGET_FUNCTION"), os.Getenv("TARGET_STREAM")
-	var target replay.Target
-	s3c := s3.NewFromConfig(cfg)
-	lc := lambdaapi.NewFromConfig(cfg)
-	kc := kinesis.NewFromConfig(cfg)
+	h := &handler{
+		deployment: replay.Deployment{
+			Bucket: os.Getenv("LAKE_BUCKET"), Prefix: os.Getenv("LAKE_PREFIX"),
+			Function: os.Getenv("TARGET_FUNCTION"), Stream: os.Getenv("TARGET_STREAM"),
+			SourceARN: os.Getenv("SOURCE_STREAM_ARN"), Region: cfg.Region,
+		},
+		s3: s3.NewFromConfig(cfg), lambda: lambdaapi.NewFromConfig(cfg), kinesis: kinesis.NewFromConfig(cfg), logger: logger,
+	}
+	lambda.Start(h.handle)
+}
 
-	lambda.Start(func(ctx context.Context, job replay.Job) (replay.Job, error) {
-		if job.Bucket == "" {
-			job.Bucket = bucket
-		}
-		if job.Bucket != bucket {
-			return job, fmt.Errorf("this replay reads the lake bucket %s, not %s", bucket, job.Bucket)
-		}
-		if job.Prefix == "" {
-			job.Prefix = prefix
-		}
-		if !strings.HasPrefix(job.Prefix, prefix) {
-			return job, fmt.Errorf("this replay reads under %q; prefix %q is outside it", prefix, job.Prefix)
-		}
-		if job.SourceARN == "" {
-			job.SourceARN = os.Getenv("SOURCE_STREAM_ARN")
-		}
-		job.Region = cfg.Region
-		switch {
-		case function != "" && (job.Function == "" || job.Function == function) && job.Stream == "":
-			job.Function = function
-			target = &replay.FunctionTarget{Client: lc, Function: function, AsyncLimit: job.AsyncLimit, Sync: job.Sync}
-		case stream != "" && (job.Stream == "" || job.Stream == stream) && job.Function == "":
-			job.Stream = stream
-			target = &replay.StreamTarget{Client: kc, StreamARN: stream}
-		default:
-			return job, fmt.Errorf("this replay delivers only to %s%s; the job asks for function %q, stream %q", function, stream, job.Function, job.Stream)
-		}
-		next, err := replay.RunLeg(ctx, s3c, target, job, reserve)
-		if err != nil {
-			logger.ErrorContext(ctx, "replay leg failed", "error", err)
-			return job, err
-		}
-		logger.InfoContext(ctx, "replay leg", "leg", next.Legs, "done", next.Done, "checkpoint", next.Checkpoint,
-			"read", next.Totals.Read, "delivered", next.Totals.Delivered, "wouldDeliver", next.Totals.WouldDeliver,
-			"failed", next.Totals.Failed, "malformed", next.Totals.Malformed)
-		return next, nil
-	})
+type handler struct {
+	deployment replay.Deployment
+	s3         replay.S3API
+	lambda     replay.LambdaAPI
+	kinesis    replay.KinesisAPI
+	logger     *slog.Logger
+}
+
+// handle runs one leg. A refused input's *replay.InputError is returned as is: Lambda names the error after its type,
+// and the state machine fails the execution at once on "InputError" instead of retrying it.
+func (h *handler) handle(ctx context.Context, input json.RawMessage) (replay.Job, error) {
+	job, err := replay.DecodeJob(input)
+	if err == nil {
+		job, err = h.deployment.Confine(job)
+	}
+	if err != nil {
+		h.logger.ErrorContext(ctx, "replay input refused; nothing read or sent", "error", err)
+		return job, err
+	}
+	var target replay.Target = &replay.StreamTarget{Client: h.kinesis, StreamARN: job.Stream}
+	if job.Function != "" {
+		target = &replay.FunctionTarget{Client: h.lambda, Function: job.Function, AsyncLimit: job.AsyncLimit, Sync: job.Sync}
+	}
+	next, err := replay.RunLeg(ctx, h.s3, target, job, reserve)
+	if err != nil {
+		h.logger.ErrorContext(ctx, "replay leg failed", "error", err)
+		return job, err
+	}
+	t := next.Totals
+	h.logger.InfoContext(ctx, "replay leg", "leg", next.Legs, "done", next.Done, "checkpoint", next.Checkpoint,
+		"read", t.Read, "delivered", t.Delivered, "wouldDeliver", t.WouldDeliver, "failed", t.Failed, "malformed", t.Malformed)
+	return next, nil
 }
