@@ -18,22 +18,26 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/eventlake/eventlake/constructs/datalake"
+	"github.com/eventlake/eventlake/constructs/eventstore"
 )
 
-// A service team's own stack: it archives a stream owned by the platform's core stack.
+// A service team's own stack: it archives a stream owned by the platform's core stack, and keeps its events in an
+// event store. No cdk.json: the app sets no feature flag.
 func main() {
 	defer jsii.Close()
 	app := awscdk.NewApp(nil)
 	stack := awscdk.NewStack(app, jsii.String("TeamStack"), nil)
 	stream := awskinesis.Stream_FromStreamArn(stack, jsii.String("Events"), jsii.String("arn:aws:kinesis:us-east-1:111111111111:stream/events"))
 	datalake.NewDataLake(stack, jsii.String("Lake"), &datalake.DataLakeProps{Stream: stream, Prefix: jsii.String("team/")})
+	eventstore.NewEventStore(stack, jsii.String("Store"), &eventstore.EventStoreProps{Stream: stream})
 	app.Synth(nil)
 }
 `
 
 // TestConsumerModuleBuildsTheHandlers imports eventlake from another module, as a service team does, synthesizes a
-// stack with a data lake, and checks that the asset holds a real arm64 bootstrap with the same hash as in this
-// module's own snapshot.
+// stack with a data lake and an event store, and checks that the asset holds a real arm64 bootstrap with the same
+// hash as in this module's own snapshot, and that the template passes cfn-lint although the consumer's app sets no
+// feature flag (no cdk.json).
 func TestConsumerModuleBuildsTheHandlers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a separate module")
@@ -64,10 +68,12 @@ func TestConsumerModuleBuildsTheHandlers(t *testing.T) {
 	// eventlake module through the go command.
 	run([]string{"CDK_OUTDIR=" + outdir}, "run", "-trimpath", ".")
 
-	raw, err := os.ReadFile(filepath.Join(outdir, "TeamStack.template.json"))
+	template := filepath.Join(outdir, "TeamStack.template.json")
+	raw, err := os.ReadFile(template)
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfnLint(t, template)
 	key := transformCodeKey(t, raw)
 	bootstrap := filepath.Join(outdir, "asset."+strings.TrimSuffix(key, ".zip"), "bootstrap")
 	f, err := elf.Open(bootstrap)

@@ -162,14 +162,20 @@ func NewDataLake(scope constructs.Construct, id *string, props *DataLakeProps) D
 		}
 		bp.LifecycleRules = &[]*awss3.LifecycleRule{rule}
 	}
+	// Access logs go to a bucket of the lake's own unless the props name one. LogAccess grants the logging service
+	// with a bucket policy whatever the app's feature flags; a bucket of the caller's keeps the CDK's own behaviour.
+	logPrefix := "lake/"
 	if bp.ServerAccessLogsBucket == nil {
 		l.accessLogs = buckets.AccessLogs(this, "AccessLogs", "the lake bucket's")
-		bp.ServerAccessLogsBucket = l.accessLogs
-		if bp.ServerAccessLogsPrefix == nil {
-			bp.ServerAccessLogsPrefix = jsii.String("lake/")
+		if bp.ServerAccessLogsPrefix != nil {
+			logPrefix = *bp.ServerAccessLogsPrefix
 		}
+		bp.ServerAccessLogsPrefix = nil
 	}
 	l.bucket = awss3.NewBucket(this, jsii.String("Bucket"), &bp)
+	if l.accessLogs != nil {
+		buckets.LogAccess(l.bucket, l.accessLogs, logPrefix)
+	}
 	if props.EventBridge == nil || *props.EventBridge {
 		l.bucket.Node().DefaultChild().(awss3.CfnBucket).AddPropertyOverride(
 			jsii.String("NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled"), true)

@@ -96,8 +96,9 @@ func NewEventStore(scope constructs.Construct, id *string, props *EventStoreProp
 	logs := buckets.AccessLogs(this, "PayloadAccessLogs", "the payload bucket's")
 	s.bucket = awss3.NewBucket(this, jsii.String("Payloads"), &awss3.BucketProps{
 		Encryption: awss3.BucketEncryption_S3_MANAGED, EnforceSSL: jsii.Bool(true), BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
-		Versioned: jsii.Bool(true), RemovalPolicy: awscdk.RemovalPolicy_RETAIN, ServerAccessLogsBucket: logs,
+		Versioned: jsii.Bool(true), RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
+	buckets.LogAccess(s.bucket, logs, "")
 
 	opts := awslambda.FunctionOptions{}
 	if props.WriterOptions != nil {

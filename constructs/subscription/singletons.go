@@ -83,17 +83,18 @@ func failedBatchesBucket(stack awscdk.Stack) awss3.IBucket {
 		return existing
 	}
 	logs := buckets.AccessLogs(stack, "EventlakeFailedBatchesAccessLogs", "the failed-batches bucket's")
-	return awss3.NewBucket(stack, jsii.String(id), &awss3.BucketProps{
-		Encryption:             awss3.BucketEncryption_S3_MANAGED,
-		EnforceSSL:             jsii.Bool(true),
-		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
-		Versioned:              jsii.Bool(true),
-		RemovalPolicy:          awscdk.RemovalPolicy_RETAIN,
-		ServerAccessLogsBucket: logs,
+	b := awss3.NewBucket(stack, jsii.String(id), &awss3.BucketProps{
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		EnforceSSL:        jsii.Bool(true),
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		Versioned:         jsii.Bool(true),
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
 		LifecycleRules: &[]*awss3.LifecycleRule{{
 			// Long enough to repair a service; a failed batch holds its records, so it can be replayed.
 			Expiration:                  awscdk.Duration_Days(jsii.Number(90)),
 			NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(30)),
 		}},
 	})
+	buckets.LogAccess(b, logs, "")
+	return b
 }
