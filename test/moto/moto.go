@@ -30,8 +30,12 @@ var (
 	logPath  string
 )
 
-// Main runs the tests of a package and stops the moto server it started, if any.
-func Main(m *testing.M) {
+// Main runs the tests of a package, stops the moto server it started, if any, and exits with the tests' status.
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run runs the tests of a package, stops the moto server it started, if any, and returns the tests' exit status, for a
+// TestMain that has more to clean up before it exits (such as jsii.Close).
+func Run(m *testing.M) int {
 	code := m.Run()
 	if server != nil && server.Process != nil {
 		server.Process.Kill()
@@ -40,7 +44,7 @@ func Main(m *testing.M) {
 			os.Remove(logPath)
 		}
 	}
-	os.Exit(code)
+	return code
 }
 
 // Endpoint returns the moto server's URL, starting one if needed. When there is no moto it fails the test under
