@@ -1,4 +1,4 @@
-// Package pipeline starts processing when a data set is ready, without a scheduler (SYSTEM.md, part 8; runtime in
+// Package pipeline starts processing when a data set is ready, without a scheduler (docs/design.md, part 8; runtime in
 // package pipeline): DataSetReady events start a Step Functions state machine — one execution per data set and
 // completion, so a duplicate starts nothing — and people get one SNS message when each run ends. The seed's engine,
 // AWS Data Pipeline, is an optional adapter for those who still run one.
@@ -31,7 +31,10 @@ type PipelineProps struct {
 	StateMachine awsstepfunctions.IStateMachine
 	// EventBus carries the DataSetReady events (an observer's EventBus()). Default: the default bus.
 	EventBus awsevents.IEventBus
-	// Topic receives one message per run when it ends. Default: a new encrypted topic.
+	// Topic receives one message per run when it ends, published by EventBridge. Default: a new topic encrypted with a
+	// key of its own that EventBridge may use. A topic of yours that is encrypted needs a customer-managed key whose
+	// policy lets events.amazonaws.com use kms:GenerateDataKey* and kms:Decrypt: EventBridge cannot publish to a topic
+	// encrypted with the AWS-managed aws/sns key.
 	Topic awssns.ITopic
 	// OnEachObject, when set, also starts the state machine for each object created under these buckets and
 	// prefixes (the buckets must send their events to EventBridge), instead of waiting for a complete data set.
@@ -77,10 +80,23 @@ func NewPipeline(scope constructs.Construct, id *string, props *PipelineProps) P
 	if bus == nil {
 		bus = awsevents.EventBus_FromEventBusName(this, jsii.String("DefaultBus"), jsii.String("default"))
 	}
+	// EventBridge publishes the run-ended messages. It cannot publish to a topic encrypted with the AWS-managed
+	// aws/sns key, whose key policy admits no service: the topic gets a key of its own, which EventBridge may use for
+	// this account's rules. (Naming the rule's ARN would make a cycle: key, rule, topic, key.)
 	if d.topic == nil {
+		key := awskms.NewKey(this, jsii.String("RunEndedKey"), &awskms.KeyProps{
+			Description:       jsii.String("Encrypts the pipeline's run-ended topic; EventBridge may use it to publish"),
+			EnableKeyRotation: jsii.Bool(true),
+		})
+		key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("EventBridgePublishesRunEnded"),
+			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil)},
+			Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+			Resources:  jsii.Strings("*"), // in a key policy, * is this key
+			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": awscdk.Stack_Of(this).Account()}},
+		}), jsii.Bool(false))
 		d.topic = awssns.NewTopic(this, jsii.String("RunEnded"), &awssns.TopicProps{
-			DisplayName: jsii.String("Pipeline runs ended"), EnforceSSL: jsii.Bool(true),
-			MasterKey: awskms.Alias_FromAliasName(this, jsii.String("SnsKey"), jsii.String("alias/aws/sns")),
+			DisplayName: jsii.String("Pipeline runs ended"), EnforceSSL: jsii.Bool(true), MasterKey: key,
 		})
 	}
 	dlq := awssqs.NewQueue(this, jsii.String("UndeliveredEvents"), &awssqs.QueueProps{
