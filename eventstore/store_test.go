@@ -223,7 +223,7 @@ func TestReplayFromTheEventStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Events != 71 || len(target.got) != 71 {
+	if sum.Delivered != 71 || len(target.got) != 71 {
 		t.Fatalf("replayed %d events (%+v), want 71 (minutes 10 to 80)", len(target.got), sum)
 	}
 	last := map[string]string{}

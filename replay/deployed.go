@@ -218,7 +218,6 @@ func RunLeg(ctx context.Context, lakeAPI S3API, target Target, job Job, reserve 
 	t.Batches += sum.Batches
 	t.Invocations += sum.Invocations
 	t.Bytes += sum.Bytes
-	t.Events = t.Delivered + t.WouldDeliver
 	t.DryRun = sum.DryRun
 	t.Done = sum.Done
 	t.Checkpoint = cp.After

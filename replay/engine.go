@@ -198,7 +198,6 @@ func (r *run) summary() Summary {
 	s := r.sum
 	s.Problems = append([]string(nil), r.sum.Problems...)
 	s.Objects, s.Read, s.Delivered, s.WouldDeliver = r.objects.Load(), r.readCount.Load(), r.delivered.Load(), r.would.Load()
-	s.Events = s.Delivered + s.WouldDeliver
 	s.Batches, s.Invocations = r.batches.Load(), r.calls.Load()
 	s.Bytes, s.Malformed, s.Filtered, s.Failed, s.Oversized = r.bytes.Load(), r.bad.Load(), r.filtered.Load(), r.failed.Load(), r.over.Load()
 	return s
@@ -247,7 +246,7 @@ func (r *run) readObject(ctx context.Context, key string, lanes []chan *Record) 
 			return fmt.Errorf("read %s: %w", where, err)
 		}
 		rec := line.KinesisRecord(src)
-		keep := r.opts.keepTime(rec.Kinesis.ApproximateArrivalTimestamp.Time)
+		keep := r.opts.keepTime(lake.ArrivalTime(rec.Kinesis.ApproximateArrivalTimestamp))
 		if keep && r.opts.Type != "" {
 			h, _ := line.Header()
 			keep = r.opts.keepType(h.Type)

@@ -182,12 +182,6 @@ type Summary struct {
 	ResumedAfter string `json:"resumedAfter,omitempty"`
 	// Problems names, with object key and line, the first 100 malformed lines, oversized events and failed batches.
 	Problems []string `json:"problems,omitempty"`
-
-	// Events is Delivered + WouldDeliver. It is not in the JSON.
-	//
-	// Deprecated: it meant "delivered" in a run that sends and "would be sent" in a dry run; use Delivered, or
-	// WouldDeliver.
-	Events int64 `json:"-"`
 }
 
 const maxProblems = 100
