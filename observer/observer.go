@@ -30,8 +30,10 @@ const (
 type Announcement struct {
 	// DataSet is the bucket and prefix of the data set.
 	DataSet string `json:"dataSet"`
-	// Objects is its object count.
+	// Objects is its number of distinct objects (keys).
 	Objects int64 `json:"objects"`
+	// Overwrites is the number of new versions written over its objects (see [Monitor]).
+	Overwrites int64 `json:"overwrites,omitempty"`
 	// FirstChange is when its first object was counted.
 	FirstChange time.Time `json:"firstChange"`
 	// LastChange is when its last object was counted.
@@ -123,10 +125,10 @@ func (o *Observer) Read(ctx context.Context, r Reading) error {
 		return err
 	}
 	repeated := 0
-	if c.Count > 0 && c.Count == r.LastCount {
+	if changes := c.Changes(); changes > 0 && changes == r.LastCount {
 		repeated = r.Repeated + 1
 	}
-	o.log().InfoContext(ctx, "reading", "dataSet", r.DataSet, "step", r.Step, "objects", c.Count, "unchangedReadings", repeated)
+	o.log().InfoContext(ctx, "reading", "dataSet", r.DataSet, "step", r.Step, "objects", c.Count, "overwrites", c.Overwrites, "unchangedReadings", repeated)
 	n := o.Unchanged
 	if n == 0 {
 		n = 3
@@ -141,7 +143,7 @@ func (o *Observer) Read(ctx context.Context, r Reading) error {
 	case o.now().Sub(time.UnixMilli(c.StartedAt)) >= maxWait:
 		return o.end(ctx, r, c, "timeouts", DataSetTimedOut)
 	}
-	next := Reading{DataSet: r.DataSet, ObservationID: r.ObservationID, Step: r.Step + 1, LastCount: c.Count, Repeated: repeated}
+	next := Reading{DataSet: r.DataSet, ObservationID: r.ObservationID, Step: r.Step + 1, LastCount: c.Changes(), Repeated: repeated}
 	return o.send(ctx, next, o.delay(repeated))
 }
 
@@ -192,7 +194,7 @@ func (o *Observer) owed(ctx context.Context, r Reading) error {
 // announceOwed makes the pending announcement, then clears it.
 func (o *Observer) announceOwed(ctx context.Context, r Reading, c Counter) error {
 	detailType := c.Pending
-	a := Announcement{DataSet: r.DataSet, Objects: c.Count, FirstChange: time.UnixMilli(c.FirstChange).UTC(), LastChange: time.UnixMilli(c.LastChange).UTC(),
+	a := Announcement{DataSet: r.DataSet, Objects: c.Count, Overwrites: c.Overwrites, FirstChange: time.UnixMilli(c.FirstChange).UTC(), LastChange: time.UnixMilli(c.LastChange).UTC(),
 		ObservationID: r.ObservationID, Readings: r.Step}
 	if detailType == DataSetReady {
 		a.Completion = c.Completions
@@ -234,7 +236,10 @@ func (o *Observer) announce(ctx context.Context, detailType string, a Announceme
 	}
 	if o.Topic != nil {
 		subject := fmt.Sprintf("Data set ready: %d objects", a.Objects)
-		if detailType == DataSetTimedOut {
+		switch {
+		case detailType == DataSetTimedOut && a.Objects == 0:
+			subject = fmt.Sprintf("Data set never arrived: no object after %d readings", a.Readings)
+		case detailType == DataSetTimedOut:
 			subject = fmt.Sprintf("Data set observation gave up after %d readings", a.Readings)
 		}
 		if _, err := o.Topic.Publish(ctx, &sns.PublishInput{TopicArn: &o.TopicARN, Subject: &subject, Message: &detail,

@@ -87,7 +87,7 @@ func newEnv(t testing.TB, strategy observer.Strategy, unchanged int) *env {
 	settings := observer.Settings{DB: e.db, Table: e.table, Queue: countingSQS, QueueURL: e.readings, Strategy: strategy, Delay: 0,
 		Now: func() time.Time { return e.clock }}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e.mon = &observer.Monitor{Settings: settings, Watches: []observer.Watch{{Bucket: "lake", Prefix: "events/"}}}
+	e.mon = &observer.Monitor{Settings: settings, Watches: []observer.Watch{{Bucket: "lake", Prefix: "events/"}}, Logger: quiet}
 	e.obs = &observer.Observer{Settings: settings, Unchanged: unchanged, MaxWait: time.Hour, Events: eb, Topic: sc, TopicARN: *topic.TopicArn, Logger: quiet}
 	return e
 }
@@ -170,7 +170,7 @@ func TestMonitorCountsEveryKindOfCreationPerDataSet(t *testing.T) {
 			t.Errorf("%s counted %s, want %s", ds, got, want)
 		}
 	}
-	// One count per data set, and one start per data set (each had no observation).
+	// One transaction per data set, and one more per data set to start its observation (the first guesses one runs).
 	if calls != 4 {
 		t.Errorf("%d DynamoDB calls for 2 data sets, want 4 (a count and a start each)", calls)
 	}
@@ -195,9 +195,17 @@ func TestMonitorTakesQueuedEventBridgeAndS3Notifications(t *testing.T) {
 	if calls := e.dbCalls.Load() - before; calls != 2 {
 		t.Errorf("%d DynamoDB calls for one data set, want 2 (one count, one start)", calls)
 	}
+	// While the observation runs, a batch is one transaction.
+	before = e.dbCalls.Load()
+	if resp, _ := e.mon.HandleSQS(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: "5", Body: eb("events/2026/11/21/09/c.gz")}}}); len(resp.BatchItemFailures) != 0 {
+		t.Fatal(resp)
+	}
+	if calls := e.dbCalls.Load() - before; calls != 1 {
+		t.Errorf("%d DynamoDB calls for a batch during an observation, want 1", calls)
+	}
 	out, _ := e.db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: &e.table, Key: map[string]types.AttributeValue{"dataSet": &types.AttributeValueMemberS{Value: "lake/events/2026/11/21/09/"}}})
-	if got := out.Item["objects"].(*types.AttributeValueMemberN).Value; got != "3" {
-		t.Errorf("counted %s objects, want 3", got)
+	if got := out.Item["objects"].(*types.AttributeValueMemberN).Value; got != "4" {
+		t.Errorf("counted %s objects, want 4", got)
 	}
 }
 

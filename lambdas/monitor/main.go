@@ -1,12 +1,16 @@
-// Command monitor counts objects created in watched buckets into the observer's counters and starts observations
-// (package observer). Deployed by constructs/observer, reading the queue of S3 "Object Created" events.
+// Command monitor counts objects created in watched buckets into the observer's counters, each object once, starts
+// observations, and expects data sets on a watch's schedule (package observer). Deployed by constructs/observer,
+// reading the queue of S3 "Object Created" events and expectations.
 //
-// Environment: TABLE, QUEUE_URL, WATCHES (JSON list of {bucket, prefix, depth}), STRATEGY, DELAY_SECONDS.
+// Environment: TABLE, QUEUE_URL, WATCHES (JSON list of {bucket, prefix, depth}), STRATEGY, DELAY_SECONDS, and
+// MARKER_TTL_SECONDS (how long an object is remembered; default observer.DefaultRemember).
 package main
 
 import (
 	"encoding/json"
 	"os"
+	"strconv"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -27,6 +31,14 @@ func main() {
 	if err := json.Unmarshal([]byte(os.Getenv("WATCHES")), &watches); err != nil || len(watches) == 0 {
 		lambdamain.Fail(logger, "WATCHES must be a JSON list of {bucket, prefix, depth}", "WATCHES", os.Getenv("WATCHES"), "error", err)
 	}
-	m := &observer.Monitor{Settings: settings, Watches: watches}
+	remember := observer.DefaultRemember
+	if v := os.Getenv("MARKER_TTL_SECONDS"); v != "" {
+		s, err := strconv.Atoi(v)
+		if err != nil || s < 1 {
+			lambdamain.Fail(logger, "MARKER_TTL_SECONDS must be a whole number of at least 1", "MARKER_TTL_SECONDS", v)
+		}
+		remember = time.Duration(s) * time.Second
+	}
+	m := &observer.Monitor{Settings: settings, Watches: watches, Remember: remember, Logger: logger}
 	lambda.Start(m.HandleSQS)
 }
