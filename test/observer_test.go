@@ -2,15 +2,20 @@ package test
 
 import (
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/eventlake/eventlake/constructs/blueprint"
+	"github.com/eventlake/eventlake/constructs/golambda"
 	"github.com/eventlake/eventlake/constructs/observer"
 	"github.com/eventlake/eventlake/constructs/pipeline"
 	rt "github.com/eventlake/eventlake/observer"
@@ -132,4 +137,199 @@ func TestPipelineOnEachObject(t *testing.T) {
 				"object": map[string]any{"key": []any{map[string]any{"prefix": "in/"}}}}},
 		"Targets": []any{assertions.Match_ObjectLike(&map[string]any{"Arn": map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^PipeStarter")), "Arn"}}})},
 	})
+}
+
+// expectRules returns the observer's schedule rules by their schedule expression, each with the expectation its
+// target sends (the bucket's Ref replaced by lakeBucket, the event's time by at) and the rule's logical id.
+func expectRules(t *testing.T, tmpl assertions.Template, at string) map[string]struct {
+	id string
+	x  rt.Expectation
+} {
+	t.Helper()
+	out := map[string]struct {
+		id string
+		x  rt.Expectation
+	}{}
+	for id, r := range *tmpl.FindResources(jsii.String("AWS::Events::Rule"), nil) {
+		var rule struct {
+			Properties struct {
+				ScheduleExpression string
+				Targets            []struct {
+					Arn              map[string][]string
+					InputTransformer struct {
+						InputPathsMap map[string]string
+						InputTemplate struct {
+							Join []json.RawMessage `json:"Fn::Join"`
+						}
+					}
+				}
+			}
+		}
+		json.Unmarshal([]byte(jsonOf(r)), &rule)
+		if rule.Properties.ScheduleExpression == "" {
+			continue
+		}
+		p := rule.Properties
+		if len(p.Targets) != 1 || len(p.Targets[0].Arn["Fn::GetAtt"]) == 0 || !strings.HasPrefix(p.Targets[0].Arn["Fn::GetAtt"][0], "ObsObjectEvents") &&
+			!strings.Contains(p.Targets[0].Arn["Fn::GetAtt"][0], "ObserverObjectEvents") {
+			t.Fatalf("rule %s targets %+v, want the monitor's queue", id, p.Targets)
+		}
+		tr := p.Targets[0].InputTransformer
+		if tr.InputPathsMap["time"] != "$.time" || len(tr.InputTemplate.Join) != 2 {
+			t.Fatalf("rule %s input %s: want the event's time in a template", id, jsonOf(tr))
+		}
+		var parts []any
+		json.Unmarshal(tr.InputTemplate.Join[1], &parts)
+		var body strings.Builder
+		for _, part := range parts {
+			if s, ok := part.(string); ok {
+				body.WriteString(s)
+			} else {
+				body.WriteString("lake-bucket") // the bucket's Ref
+			}
+		}
+		var msg struct{ Expect *rt.Expectation }
+		text := strings.ReplaceAll(body.String(), "<time>", `"`+at+`"`)
+		if err := json.Unmarshal([]byte(text), &msg); err != nil || msg.Expect == nil {
+			t.Fatalf("rule %s sends %s: not an expectation (%v)", id, text, err)
+		}
+		out[p.ScheduleExpression] = struct {
+			id string
+			x  rt.Expectation
+		}{id, *msg.Expect}
+	}
+	return out
+}
+
+// dynamoActions lists a policy's DynamoDB statements as "action on resource [condition]".
+func dynamoActions(t *testing.T, policy string) []string {
+	var p struct {
+		Properties struct {
+			PolicyDocument struct {
+				Statement []struct {
+					Action    any
+					Resource  any
+					Condition any
+				}
+			}
+		}
+	}
+	json.Unmarshal([]byte(policy), &p)
+	var out []string
+	for _, s := range p.Properties.PolicyDocument.Statement {
+		actions, _ := s.Action.([]any)
+		if a, ok := s.Action.(string); ok {
+			actions = []any{a}
+		}
+		for _, a := range actions {
+			if strings.HasPrefix(a.(string), "dynamodb:") {
+				line := a.(string) + " on " + jsonOf(s.Resource)
+				if s.Condition != nil {
+					line += " if " + jsonOf(s.Condition)
+				}
+				out = append(out, line)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestObserverExpect(t *testing.T) {
+	stack := newStack()
+	bucket := awss3.NewBucket(stack, jsii.String("Lake"), nil)
+	daily := awsevents.Schedule_Cron(&awsevents.CronOptions{Minute: jsii.String("30"), Hour: jsii.String("0")})
+	observer.NewObserver(stack, jsii.String("Obs"), &observer.ObserverProps{
+		Watches: []*observer.WatchProps{
+			{Bucket: bucket, Prefix: jsii.String("events/"), Depth: jsii.Number(4), Expect: &observer.ExpectProps{}},
+			{Bucket: bucket, Prefix: jsii.String("daily/"), Expect: &observer.ExpectProps{Schedule: daily, Layout: jsii.String("2006-01-02/")}},
+			{Bucket: bucket, Prefix: jsii.String("other/")}, // no Expect, no schedule
+		},
+		MaxWait: awscdk.Duration_Hours(jsii.Number(2)),
+	})
+	tmpl := assertions.Template_FromStack(stack, nil)
+
+	// One schedule per watch with Expect, each sending the monitor's queue an expectation of its own data sets.
+	rules := expectRules(t, tmpl, "2026-11-21T09:05:17Z")
+	if len(rules) != 2 {
+		t.Fatalf("schedules %+v, want the two of the watches with Expect", rules)
+	}
+	hourly, ok := rules["cron(5 * * * ? *)"]
+	if !ok || hourly.x.DataSet() != "lake-bucket/events/2026/11/21/09/" {
+		t.Errorf("hourly schedule %+v: want one at minute 5 expecting that hour, lake-bucket/events/2026/11/21/09/", hourly)
+	}
+	if d, ok := rules["cron(30 0 * * ? *)"]; !ok || d.x.DataSet() != "lake-bucket/daily/2026-11-21/" {
+		t.Errorf("daily schedule %+v: want one at 00:30 expecting lake-bucket/daily/2026-11-21/", rules)
+	}
+	// EventBridge may send to the queue (and its dead-letter queue) for these rules only.
+	for _, r := range rules {
+		for _, queue := range []string{"ObsObjectEvents", "ObsObjectEventsDeadLetters"} {
+			found := false
+			for id, p := range *tmpl.FindResources(jsii.String("AWS::SQS::QueuePolicy"), nil) {
+				raw := jsonOf(p)
+				if strings.HasPrefix(id, queue+"Policy") && strings.Contains(raw, `"aws:SourceArn":{"Fn::GetAtt":["`+r.id+`","Arn"]}`) &&
+					strings.Contains(raw, `"Service":"events.amazonaws.com"`) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("no statement of %s's policy lets rule %s send", queue, r.id)
+			}
+		}
+	}
+
+	// Markers expire: the table has a time to live, and the monitor keeps them MaxWait plus 14 days.
+	tmpl.HasResourceProperties(jsii.String("AWS::DynamoDB::Table"), map[string]any{
+		"TimeToLiveSpecification": map[string]any{"AttributeName": rt.AttrExpiresAt, "Enabled": true},
+	})
+	tmpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
+		"Environment": map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{"MARKER_TTL_SECONDS": fmt.Sprint(2*3600 + 14*86400)})},
+	})
+
+	// Exactly the table calls each function makes, on the table only; PutItem only inside a transaction.
+	table := `{"Fn::GetAtt":["ObsCountersD3ECFA5A","Arn"]}`
+	if got, want := dynamoActions(t, findPolicy(t, tmpl, "ObsMonitorRoleDefaultPolicy")), []string{
+		"dynamodb:GetItem on " + table,
+		"dynamodb:PutItem on " + table + ` if {"ForAnyValue:StringEquals":{"dynamodb:EnclosingOperation":["TransactWriteItems"]}}`,
+		"dynamodb:UpdateItem on " + table,
+	}; !slices.Equal(got, want) {
+		t.Errorf("monitor's DynamoDB permissions:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if got, want := dynamoActions(t, findPolicy(t, tmpl, "ObsObserverRoleDefaultPolicy")), []string{
+		"dynamodb:GetItem on " + table, "dynamodb:UpdateItem on " + table,
+	}; !slices.Equal(got, want) {
+		t.Errorf("observer's DynamoDB permissions:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	// Whole seconds in the environment, however many (the handlers parse integers, not 1.2096e+06).
+	long := newStack()
+	observer.NewObserver(long, jsii.String("Obs"), &observer.ObserverProps{
+		Watches: []*observer.WatchProps{{Bucket: awss3.NewBucket(long, jsii.String("Lake"), nil)}}, MaxWait: awscdk.Duration_Days(jsii.Number(14)),
+	})
+	longTmpl := assertions.Template_FromStack(long, nil)
+	longTmpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
+		"Environment": map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{"MAX_WAIT_SECONDS": "1209600"})},
+	})
+	longTmpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
+		"Environment": map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{"MARKER_TTL_SECONDS": "2419200"})},
+	})
+
+	// A layout that names no data set of its watch is refused, naming the field, the value and the rule.
+	mustPanic(t, func() {
+		observer.NewObserver(stack, jsii.String("BadDepth"), &observer.ObserverProps{Watches: []*observer.WatchProps{
+			{Bucket: bucket, Prefix: jsii.String("events/"), Depth: jsii.Number(4), Expect: &observer.ExpectProps{Layout: jsii.String("2006/01/02/")}}}})
+	}, "Watches[0].Expect.Layout", `"2006/01/02/"`, "exactly 4 segments")
+	mustPanic(t, func() {
+		observer.NewObserver(stack, jsii.String("BadSlash"), &observer.ObserverProps{Watches: []*observer.WatchProps{
+			{Bucket: bucket}, {Bucket: bucket, Prefix: jsii.String("in/"), Expect: &observer.ExpectProps{Layout: jsii.String("2006-01-02")}}}})
+	}, "Watches[1].Expect.Layout", `"2006-01-02"`, `ends in "/"`)
+}
+
+func TestObserverBlueprintExpectsEveryHourOfTheLake(t *testing.T) {
+	app := awscdk.NewApp(&awscdk.AppProps{Context: golambda.SkipBundling()})
+	b := blueprint.New(app)
+	rules := expectRules(t, assertions.Template_FromStack(b.Lake, nil), "2026-11-21T09:05:00Z")
+	if r, ok := rules["cron(5 * * * ? *)"]; len(rules) != 1 || !ok || r.x.DataSet() != "lake-bucket/events/2026/11/21/09/" {
+		t.Errorf("the lake's schedules %+v: want one, at minute 5 of each hour, expecting that hour", rules)
+	}
 }

@@ -4,12 +4,21 @@
 // EventBridge and on an SNS topic.
 //
 // Watched buckets must send their events to EventBridge (a datalake's bucket does by default).
+//
+// The monitor counts each object once, however often EventBridge and SQS deliver its event: it remembers what it
+// counted in marker items of the counter table, which expire (the table's time to live, attribute expiresAt) MaxWait
+// plus 14 days after they were written. See the runtime package's Monitor for the rules (an overwrite is a change).
+//
+// A watch with Expect also expects its data sets on a schedule, so that a data set that never arrives is announced:
+// see [ExpectProps].
 package observer
 
 import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
@@ -39,6 +48,32 @@ type WatchProps struct {
 	Prefix *string
 	// Depth, when set, makes a data set of the first Depth path segments after Prefix (else: the object's directory).
 	Depth *float64
+	// Expect, when set, expects the watch's data sets on a schedule, before their first object. Default: off.
+	Expect *ExpectProps
+}
+
+// DefaultExpectLayout is the layout of the data lake's hours under its prefix: YYYY/MM/DD/HH/.
+const DefaultExpectLayout = "2006/01/02/15/"
+
+// ExpectProps make a watch expect its data sets on a schedule: an EventBridge rule (the CDK L2, no custom resource)
+// sends the monitor's queue an expectation at each time of Schedule, and the monitor starts an observation of the data
+// set it names — the watch's bucket and Prefix, followed by the schedule's time in Layout (UTC) — unless that data set
+// has been seen already (an object counted, an observation started, an earlier expectation). A data set that gets no
+// object within MaxWait then ends in exactly one DataSetTimedOut of 0 objects; one whose objects arrive completes
+// normally, once. Redeliveries of the schedule's event name the same data set (its time is the event's) and start
+// nothing.
+//
+// The defaults fit the data lake, whose objects lie under Prefix in YYYY/MM/DD/HH/ (use Depth 4): at minute 5 of each
+// hour H (UTC), hour H is expected. Minute 5 is well inside H, so a late or retried schedule event cannot name the
+// hour before, and about when the lake's first object of H lands (Firehose buffers up to 300 s), so MaxWait counts
+// from about the hour's first object. The first hour expected is the first whose minute 5 comes after deployment.
+type ExpectProps struct {
+	// Schedule says when to expect a data set. Default: hourly at minute 5, cron(5 * * * ? *) (UTC).
+	Schedule awsevents.Schedule
+	// Layout is the expected data set's path after the watch's Prefix, as a Go time layout applied to the schedule's
+	// time in UTC. It must name one of the watch's data sets: end in "/", and with Depth have exactly Depth segments.
+	// Default [DefaultExpectLayout], the lake's hour.
+	Layout *string
 }
 
 // ObserverProps configures [NewObserver].
@@ -112,6 +147,7 @@ func NewObserver(scope constructs.Construct, id *string, props *ObserverProps) O
 		BillingMode:                      awsdynamodb.BillingMode_PAY_PER_REQUEST,
 		Encryption:                       awsdynamodb.TableEncryption_AWS_MANAGED,
 		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: jsii.Bool(true)},
+		TimeToLiveAttribute:              jsii.String(rt.AttrExpiresAt), // the monitor's markers expire; counters have no such attribute
 		RemovalPolicy:                    awscdk.RemovalPolicy_RETAIN,
 	})
 	d.topic = awssns.NewTopic(this, jsii.String("Ready"), &awssns.TopicProps{
@@ -124,6 +160,14 @@ func NewObserver(scope constructs.Construct, id *string, props *ObserverProps) O
 	var names []*string
 	var prefixes []interface{}
 	var watches []rt.Watch
+	type expectation struct {
+		index    int
+		bucket   awss3.IBucket
+		prefix   string
+		layout   string
+		schedule awsevents.Schedule
+	}
+	var expectations []expectation
 	for i, w := range props.Watches {
 		if w == nil || w.Bucket == nil {
 			panic(fmt.Sprintf("%s: Watches[%d].Bucket is required", where, i))
@@ -140,6 +184,18 @@ func NewObserver(scope constructs.Construct, id *string, props *ObserverProps) O
 		names = append(names, w.Bucket.BucketName())
 		prefixes = append(prefixes, map[string]string{"prefix": prefix})
 		watches = append(watches, rt.Watch{Bucket: "${bucket" + fmt.Sprint(i) + "}", Prefix: prefix, Depth: int(depth)})
+		if w.Expect != nil {
+			layout := DefaultExpectLayout
+			if w.Expect.Layout != nil {
+				layout = *w.Expect.Layout
+			}
+			checkLayout(where, i, rt.Watch{Bucket: "bucket", Prefix: prefix, Depth: int(depth)}, layout)
+			schedule := w.Expect.Schedule
+			if schedule == nil {
+				schedule = awsevents.Schedule_Cron(&awsevents.CronOptions{Minute: jsii.String("5")})
+			}
+			expectations = append(expectations, expectation{index: i, bucket: w.Bucket, prefix: prefix, layout: layout, schedule: schedule})
+		}
 	}
 	awsevents.NewRule(this, jsii.String("ObjectCreated"), &awsevents.RuleProps{
 		Description: jsii.String("S3 Object Created events of the watched buckets, to the observer's monitor"),
@@ -150,11 +206,28 @@ func NewObserver(scope constructs.Construct, id *string, props *ObserverProps) O
 		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewSqsQueue(objects, &awseventstargets.SqsQueueProps{DeadLetterQueue: objectsDLQ})},
 	})
 
+	// Expectations go to the monitor's queue, as the object events do: retried, dead-lettered, and handled by the
+	// monitor, which needs no other permission for them.
+	for _, x := range expectations {
+		awsevents.NewRule(this, jsii.String(fmt.Sprint("Expect", x.index)), &awsevents.RuleProps{
+			Description: jsii.String(fmt.Sprintf("Expects a data set of watch %d (%s…%s) before its first object", x.index, x.prefix, x.layout)),
+			Schedule:    x.schedule,
+			Targets: &[]awsevents.IRuleTarget{awseventstargets.NewSqsQueue(objects, &awseventstargets.SqsQueueProps{
+				DeadLetterQueue: objectsDLQ,
+				Message: awsevents.RuleTargetInput_FromObject(map[string]interface{}{"expect": map[string]interface{}{
+					"bucket": x.bucket.BucketName(), "prefix": x.prefix, "layout": x.layout, "time": awsevents.EventField_Time(),
+				}}),
+			})},
+		})
+	}
+
 	watchJSON, _ := json.Marshal(watches)
 	env := map[string]*string{
 		"TABLE": d.table.TableName(), "QUEUE_URL": readings.QueueUrl(), "STRATEGY": jsii.String(string(strategy)),
-		"DELAY_SECONDS": jsii.String(fmt.Sprint(delay)),
+		"DELAY_SECONDS": jsii.String(fmt.Sprint(int64(delay))),
 	}
+	// Markers outlive the longest observation and the 14 days a dead-lettered event may wait for a redrive.
+	markerTTL := maxWait + 14*86400
 	d.monitor = golambda.NewFunction(this, jsii.String("Monitor"), &golambda.FunctionProps{Package: golambda.Handler("monitor"),
 		Options: &awslambda.FunctionOptions{Description: jsii.String("Counts created objects per data set"), Timeout: awscdk.Duration_Seconds(jsii.Number(60))}})
 	for k, v := range env {
@@ -166,6 +239,7 @@ func NewObserver(scope constructs.Construct, id *string, props *ObserverProps) O
 		subs[fmt.Sprint("bucket", i)] = w.Bucket.BucketName()
 	}
 	d.monitor.AddEnvironment(jsii.String("WATCHES"), awscdk.Fn_Sub(jsii.String(string(watchJSON)), &subs), nil)
+	d.monitor.AddEnvironment(jsii.String("MARKER_TTL_SECONDS"), jsii.String(fmt.Sprint(int64(markerTTL))), nil)
 	d.monitor.AddEventSource(awslambdaeventsources.NewSqsEventSource(objects, &awslambdaeventsources.SqsEventSourceProps{
 		BatchSize: jsii.Number(100), MaxBatchingWindow: awscdk.Duration_Seconds(jsii.Number(10)), ReportBatchItemFailures: jsii.Bool(true),
 	}))
@@ -175,8 +249,8 @@ func NewObserver(scope constructs.Construct, id *string, props *ObserverProps) O
 	for k, v := range env {
 		d.fn.AddEnvironment(jsii.String(k), v, nil)
 	}
-	d.fn.AddEnvironment(jsii.String("UNCHANGED"), jsii.String(fmt.Sprint(unchanged)), nil)
-	d.fn.AddEnvironment(jsii.String("MAX_WAIT_SECONDS"), jsii.String(fmt.Sprint(maxWait)), nil)
+	d.fn.AddEnvironment(jsii.String("UNCHANGED"), jsii.String(fmt.Sprint(int64(unchanged))), nil)
+	d.fn.AddEnvironment(jsii.String("MAX_WAIT_SECONDS"), jsii.String(fmt.Sprint(int64(maxWait))), nil)
 	d.fn.AddEnvironment(jsii.String("EVENT_BUS"), d.bus.EventBusName(), nil)
 	d.fn.AddEnvironment(jsii.String("TOPIC_ARN"), d.topic.TopicArn(), nil)
 	d.fn.AddEventSource(awslambdaeventsources.NewSqsEventSource(readings, &awslambdaeventsources.SqsEventSourceProps{
@@ -185,10 +259,21 @@ func NewObserver(scope constructs.Construct, id *string, props *ObserverProps) O
 	d.bus.GrantPutEventsTo(d.fn, nil)
 	d.topic.GrantPublish(d.fn)
 
+	// Exactly the table calls each makes. The observer: UpdateItem (claim a step, end, clear an announcement) and
+	// GetItem (a duplicate reading). The monitor: TransactWriteItems of marker puts and counter and key-marker updates,
+	// UpdateItem (start, expect), GetItem (after a redelivery). A transaction needs the rights of its actions; PutItem
+	// only inside one, so the monitor cannot overwrite a counter with a plain put.
+	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+		Grantee: d.fn, Actions: jsii.Strings("dynamodb:UpdateItem", "dynamodb:GetItem"), ResourceArns: &[]*string{d.table.TableArn()},
+	})
+	d.monitor.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("dynamodb:UpdateItem", "dynamodb:GetItem"), Resources: &[]*string{d.table.TableArn()},
+	}))
+	d.monitor.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("dynamodb:PutItem"), Resources: &[]*string{d.table.TableArn()},
+		Conditions: &map[string]interface{}{"ForAnyValue:StringEquals": map[string]interface{}{"dynamodb:EnclosingOperation": []string{"TransactWriteItems"}}},
+	}))
 	for _, fn := range []awslambda.Function{d.monitor, d.fn} {
-		awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
-			Grantee: fn, Actions: jsii.Strings("dynamodb:UpdateItem", "dynamodb:GetItem"), ResourceArns: &[]*string{d.table.TableArn()},
-		})
 		readings.GrantSendMessages(fn)
 		cdknag.NagSuppressions_AddResourceSuppressions(fn, &[]*cdknag.NagPackSuppression{{
 			Id: jsii.String("Serverless-LambdaDLQ"), Reason: jsii.String("Invoked synchronously by its SQS event source mapping; failed messages go to the queue's own dead-letter queue."),
@@ -221,6 +306,23 @@ func seconds(d awscdk.Duration, def float64) float64 {
 		return def
 	}
 	return *d.ToSeconds(nil)
+}
+
+// checkLayout panics unless layout, applied to a time, names one of the watch's data sets.
+func checkLayout(where string, i int, w rt.Watch, layout string) {
+	probe := time.Date(2026, 11, 21, 9, 5, 0, 0, time.UTC)
+	x := rt.Expectation{Bucket: w.Bucket, Prefix: w.Prefix, Layout: layout, Time: probe}
+	path := probe.Format(layout)
+	if layout != "" && strings.HasSuffix(path, "/") && !strings.HasPrefix(path, "/") &&
+		rt.DataSetOf([]rt.Watch{w}, w.Bucket, w.Prefix+path+"object") == x.DataSet() {
+		return
+	}
+	rule := `a path that ends in "/" (the data set is the object's directory)`
+	if w.Depth > 0 {
+		rule = fmt.Sprintf(`a path of exactly %d segments (the watch's Depth), each ending in "/"`, w.Depth)
+	}
+	panic(fmt.Sprintf("%s: Watches[%d].Expect.Layout is %q, which names the path %q at %s; it must name one of the watch's data sets: %s",
+		where, i, layout, path, probe.Format(time.RFC3339), rule))
 }
 
 func check(where, field string, v, min, max float64, unit string) {
