@@ -65,9 +65,11 @@ func New(app awscdk.App) *Blueprint {
 		Stream: b.Stream.Stream(),
 	})
 
-	// lake → observer → pipeline → notification: every complete hour of the lake is processed.
+	// lake → observer → pipeline → notification: every complete hour of the lake is processed. Every hour is also
+	// expected (at minute 5, UTC), so an hour that never arrives ends in a DataSetTimedOut instead of going unnoticed.
 	b.Observer = observer.NewObserver(b.Lake, jsii.String("LakeObserver"), &observer.ObserverProps{
-		Watches: []*observer.WatchProps{{Bucket: b.DataLake.Bucket(), Prefix: b.DataLake.Prefix(), Depth: jsii.Number(4)}},
+		Watches: []*observer.WatchProps{{Bucket: b.DataLake.Bucket(), Prefix: b.DataLake.Prefix(), Depth: jsii.Number(4),
+			Expect: &observer.ExpectProps{}}},
 	})
 	processLogs := awslogs.NewLogGroup(b.Lake, jsii.String("ProcessHourLogs"), &awslogs.LogGroupProps{Retention: awslogs.RetentionDays_THREE_MONTHS})
 	process := awsstepfunctions.NewStateMachine(b.Lake, jsii.String("ProcessHour"), &awsstepfunctions.StateMachineProps{
