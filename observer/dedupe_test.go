@@ -294,8 +294,9 @@ func TestExpectedDataSetThatNeverArrivesTimesOutOnce(t *testing.T) {
 		}
 	}
 	ready, topic := e.announced(t, e.readyQ), e.announced(t, e.topicQ)
-	if len(ready) != 1 || !strings.HasPrefix(ready[0].ObservationID, observer.DataSetTimedOut+":") || ready[0].Objects != 0 || len(topic) != 1 {
-		t.Fatalf("EventBridge %+v, SNS %+v; want exactly one DataSetTimedOut of 0 objects on each", ready, topic)
+	if len(ready) != 1 || !strings.HasPrefix(ready[0].ObservationID, observer.DataSetTimedOut+":") || ready[0].Objects != 0 || len(topic) != 1 ||
+		ready[0].DataSet != hour9 || !ready[0].FirstChange.IsZero() || !topic[0].LastChange.IsZero() {
+		t.Fatalf("EventBridge %+v, SNS %+v; want exactly one DataSetTimedOut of hour 9, 0 objects, no changes, on each", ready, topic)
 	}
 	// After the give-up, the expectation again starts nothing.
 	e.deliver(t, expectation("2026-11-21T09:05:00Z"))

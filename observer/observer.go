@@ -34,10 +34,10 @@ type Announcement struct {
 	Objects int64 `json:"objects"`
 	// Overwrites is the number of new versions written over its objects (see [Monitor]).
 	Overwrites int64 `json:"overwrites,omitempty"`
-	// FirstChange is when its first object was counted.
-	FirstChange time.Time `json:"firstChange"`
-	// LastChange is when its last object was counted.
-	LastChange time.Time `json:"lastChange"`
+	// FirstChange is when its first object was counted; absent when none was (an expected data set that never arrived).
+	FirstChange time.Time `json:"firstChange,omitzero"`
+	// LastChange is when its last object (or overwrite) was counted; absent when none was.
+	LastChange time.Time `json:"lastChange,omitzero"`
 	// Completion numbers the data set's completions from 1 (DataSetReady only).
 	Completion int64 `json:"completion,omitempty"`
 	// ObservationID identifies the observation.
@@ -194,7 +194,7 @@ func (o *Observer) owed(ctx context.Context, r Reading) error {
 // announceOwed makes the pending announcement, then clears it.
 func (o *Observer) announceOwed(ctx context.Context, r Reading, c Counter) error {
 	detailType := c.Pending
-	a := Announcement{DataSet: r.DataSet, Objects: c.Count, Overwrites: c.Overwrites, FirstChange: time.UnixMilli(c.FirstChange).UTC(), LastChange: time.UnixMilli(c.LastChange).UTC(),
+	a := Announcement{DataSet: r.DataSet, Objects: c.Count, Overwrites: c.Overwrites, FirstChange: utcMillis(c.FirstChange), LastChange: utcMillis(c.LastChange),
 		ObservationID: r.ObservationID, Readings: r.Step}
 	if detailType == DataSetReady {
 		a.Completion = c.Completions
@@ -214,6 +214,14 @@ func (o *Observer) announceOwed(ctx context.Context, r Reading, c Counter) error
 		return fmt.Errorf("clear the announcement of %s: %w", r.DataSet, err)
 	}
 	return nil
+}
+
+// utcMillis is the time of epoch milliseconds, the zero time for 0 (never).
+func utcMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
 }
 
 func (o *Observer) announce(ctx context.Context, detailType string, a Announcement) error {
