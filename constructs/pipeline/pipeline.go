@@ -81,20 +81,13 @@ func NewPipeline(scope constructs.Construct, id *string, props *PipelineProps) P
 		bus = awsevents.EventBus_FromEventBusName(this, jsii.String("DefaultBus"), jsii.String("default"))
 	}
 	// EventBridge publishes the run-ended messages. It cannot publish to a topic encrypted with the AWS-managed
-	// aws/sns key, whose key policy admits no service: the topic gets a key of its own, which EventBridge may use for
-	// this account's rules. (Naming the rule's ARN would make a cycle: key, rule, topic, key.)
+	// aws/sns key, whose key policy admits no service: the topic gets a key of its own, and the rule's SNS target lets
+	// EventBridge use it (kms:Decrypt and kms:GenerateDataKey* in the key policy).
 	if d.topic == nil {
 		key := awskms.NewKey(this, jsii.String("RunEndedKey"), &awskms.KeyProps{
 			Description:       jsii.String("Encrypts the pipeline's run-ended topic; EventBridge may use it to publish"),
 			EnableKeyRotation: jsii.Bool(true),
 		})
-		key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:        jsii.String("EventBridgePublishesRunEnded"),
-			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil)},
-			Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
-			Resources:  jsii.Strings("*"), // in a key policy, * is this key
-			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": awscdk.Stack_Of(this).Account()}},
-		}), jsii.Bool(false))
 		d.topic = awssns.NewTopic(this, jsii.String("RunEnded"), &awssns.TopicProps{
 			DisplayName: jsii.String("Pipeline runs ended"), EnforceSSL: jsii.Bool(true), MasterKey: key,
 		})
