@@ -1,4 +1,4 @@
-// Package observer deploys the data-set observer (SYSTEM.md, part 7; runtime in package observer): S3 "Object
+// Package observer deploys the data-set observer (docs/design.md, part 7; runtime in package observer): S3 "Object
 // Created" events of the watched buckets, through EventBridge and a queue, to a monitor that counts them per data set
 // into a DynamoDB table; an observer on an SQS loop that announces complete data sets as DataSetReady events on
 // EventBridge and on an SNS topic.
@@ -25,7 +25,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
@@ -150,10 +149,15 @@ func NewObserver(scope constructs.Construct, id *string, props *ObserverProps) O
 		TimeToLiveAttribute:              jsii.String(rt.AttrExpiresAt), // the monitor's markers expire; counters have no such attribute
 		RemovalPolicy:                    awscdk.RemovalPolicy_RETAIN,
 	})
+	// The observer function publishes with the SDK, which the AWS-managed aws/sns key allows without any KMS grant.
+	// The key is set on the L1, not as MasterKey: a grant on an imported alias would, under the CDK feature flag
+	// @aws-cdk/aws-kms:applyImportedAliasPermissionsToPrincipal, give the publisher KMS actions on every key.
 	d.topic = awssns.NewTopic(this, jsii.String("Ready"), &awssns.TopicProps{
 		DisplayName: jsii.String("Data sets ready"), EnforceSSL: jsii.Bool(true),
-		MasterKey: awskms.Alias_FromAliasName(this, jsii.String("SnsKey"), jsii.String("alias/aws/sns")),
 	})
+	d.topic.Node().DefaultChild().(awssns.CfnTopic).SetKmsMasterKeyId(awscdk.Stack_Of(this).FormatArn(&awscdk.ArnComponents{
+		Service: jsii.String("kms"), Resource: jsii.String("alias"), ResourceName: jsii.String("aws/sns"),
+	}))
 
 	objects, objectsDLQ := queuePair(this, "ObjectEvents", 360)
 	readings, _ := queuePair(this, "Readings", 360)
