@@ -1,5 +1,5 @@
 // Package eventstore keeps every event of the stream in DynamoDB, beyond the stream's retention, so a new service or a
-// replay can start from any point (SYSTEM.md, part 5).
+// replay can start from any point (docs/design.md, part 5).
 //
 // # Key design
 //

@@ -1,4 +1,4 @@
-// Package microstore is a service's own small event store (SYSTEM.md, part 6): instead of calling other services, a
+// Package microstore is a service's own small event store (docs/design.md, part 6): instead of calling other services, a
 // service keeps the few events it needs in its own DynamoDB table.
 //
 // The [Listener] is subscribed to the event stream: it stores the events whose type matches the service's patterns,

@@ -1,4 +1,4 @@
-// Package observer knows when a data set is complete (SYSTEM.md, part 7).
+// Package observer knows when a data set is complete (docs/design.md, part 7).
 //
 // The [Monitor] counts the objects created under each watched data set (a bucket and a prefix) in a DynamoDB counter,
 // one transaction per data set per batch, and starts an observation when none is running. The [Observer] is driven by

@@ -1,4 +1,4 @@
-// Package pipeline starts processing when a data set is ready, without a scheduler (SYSTEM.md, part 8).
+// Package pipeline starts processing when a data set is ready, without a scheduler (docs/design.md, part 8).
 //
 // The default engine is a Step Functions state machine: [Starter] starts an execution for each DataSetReady event,
 // named after the data set and its completion, so a duplicate notification starts nothing new. The seed's engine,

@@ -1,5 +1,5 @@
 // Package replay replays events from the data lake into one Lambda function, or into a dedicated replay stream —
-// never back onto the shared stream, which would reach every subscriber (SYSTEM.md, part 4).
+// never back onto the shared stream, which would reach every subscriber (docs/design.md, part 4).
 //
 // The engine lists lake objects under a prefix page by page, in key order (chronological, by the YYYY/MM/DD/HH/
 // layout), optionally within a time range; streams each object line by line with bounded buffers (package lake), so

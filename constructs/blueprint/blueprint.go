@@ -1,4 +1,4 @@
-// Package blueprint composes the full eventlake blueprint: every construct of the library, wired as SYSTEM.md
+// Package blueprint composes the full eventlake blueprint: every construct of the library, wired as docs/design.md
 // describes, in environment-agnostic stacks. app.go deploys it; the tests synthesize the very same app.
 package blueprint
 

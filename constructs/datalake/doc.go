@@ -1,6 +1,6 @@
 // Package datalake provides the data lake: Amazon Data Firehose reads the event stream and writes every event into
 // an S3 bucket as one lake line (see package lake), gzip-compressed, under time-partitioned keys
-// <prefix>YYYY/MM/DD/HH/, so a replay can rebuild each record (SYSTEM.md, part 3).
+// <prefix>YYYY/MM/DD/HH/, so a replay can rebuild each record (docs/design.md, part 3).
 //
 // Records whose data is not a JSON object are never dropped: the Go transformation marks them ProcessingFailed and
 // Firehose writes them, as they came, under <errorPrefix>processing-failed/YYYY/MM/DD/HH/.

@@ -1,4 +1,4 @@
-// Package eventstore provides the event store (SYSTEM.md, part 5): a DynamoDB table fed by a Go writer function
+// Package eventstore provides the event store (docs/design.md, part 5): a DynamoDB table fed by a Go writer function
 // subscribed to the event stream, keeping every event beyond the stream's retention. The key design is package
 // eventstore's (the runtime package of the same name): entity order, a write-sharded time index, idempotent keys,
 // oversized events by reference in S3.

@@ -20,10 +20,12 @@ func ExampleNewEventStore() {
 	stack := awscdk.NewStack(app, jsii.String("Store"), nil)
 	stream := awskinesis.Stream_FromStreamArn(stack, jsii.String("Events"), jsii.String("arn:aws:kinesis:us-east-1:111111111111:stream/events"))
 
+	analyticsRole := awsiam.Role_FromRoleArn(stack, jsii.String("Analytics"), jsii.String("arn:aws:iam::111111111111:role/analytics"), nil)
+
 	store := eventstore.NewEventStore(stack, jsii.String("EventStore"), &eventstore.EventStoreProps{
-		Stream: stream, Tier: subscription.Realtime,
+		Stream: stream, Tier: subscription.Realtime, // its own fan-out consumer: it must keep up
 	})
-	store.GrantRead(awsiam.Role_FromRoleArn(stack, jsii.String("Analytics"), jsii.String("arn:aws:iam::111111111111:role/analytics"), nil))
+	store.GrantRead(analyticsRole)
 	fmt.Println(store.Subscription().Tier())
 	// Output: realtime
 }

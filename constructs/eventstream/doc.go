@@ -1,5 +1,5 @@
 // Package eventstream provides the event stream: the Kinesis data stream that is the system's single source of truth
-// (see SYSTEM.md, part 1), with secure defaults, synth-time validation and alarms that fire.
+// (see docs/design.md, part 1), with secure defaults, synth-time validation and alarms that fire.
 //
 // It also keeps the list of a stream's shared-throughput readers ([RegisterSharedReader], [SharedReaders]): every
 // standard (non-enhanced-fan-out) reader of a shard shares its 5 GetRecords calls per second, so subscriptions count

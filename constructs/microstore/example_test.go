@@ -20,7 +20,10 @@ func ExampleNewMicroStore() {
 	logic := golambda.NewFunction(stack, jsii.String("Logic"), &golambda.FunctionProps{Package: golambda.Handler("exampletrigger")})
 
 	store := microstore.NewMicroStore(stack, jsii.String("ShippingStore"), &microstore.MicroStoreProps{
-		Stream: stream, Types: []string{"order-*", "payment-settled"}, KeyField: jsii.String("orderId"), Trigger: logic,
+		Stream:   stream,
+		Types:    []string{"order-*", "payment-settled"}, // also filtered by Lambda before the listener runs
+		KeyField: jsii.String("orderId"),                 // a correlation key; default: the event's partitionKey
+		Trigger:  logic,                                  // your function
 	})
 	fmt.Println(*store.Table().Node().Id())
 	// Output: Table

@@ -1,4 +1,4 @@
-// Package microstore provides a service's micro event store (SYSTEM.md, part 6): a DynamoDB table (hash key, range
+// Package microstore provides a service's micro event store (docs/design.md, part 6): a DynamoDB table (hash key, range
 // key, TTL, stream of new images), a Go listener subscribed to the event stream that stores the events whose type
 // matches the service's patterns, and the service's own trigger function on the table's stream (INSERTs only).
 package microstore

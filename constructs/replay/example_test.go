@@ -24,7 +24,11 @@ func ExampleNewReplay() {
 		FunctionArn: jsii.String("arn:aws:lambda:us-east-1:111111111111:function:orders-projector"),
 		Role:        awsiam.Role_FromRoleArn(stack, jsii.String("ProjectorRole"), jsii.String("arn:aws:iam::111111111111:role/orders-projector"), nil),
 	})
-	r := replay.NewReplay(stack, jsii.String("SeedOrders"), &replay.ReplayProps{Bucket: lake, Function: projector})
+	r := replay.NewReplay(stack, jsii.String("SeedOrders"), &replay.ReplayProps{
+		Bucket:   lake,                   // the lake's bucket: the replay may read only under Prefix
+		Prefix:   jsii.String("events/"), // the lake's prefix
+		Function: projector,              // the one function it may deliver to (or Stream: a replay stream)
+	})
 	fmt.Println(*r.StateMachine().Node().Id())
 	// Output: StateMachine
 }

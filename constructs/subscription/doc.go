@@ -1,4 +1,4 @@
-// Package subscription subscribes Lambda functions to the event stream, by priority (SYSTEM.md, part 2).
+// Package subscription subscribes Lambda functions to the event stream, by priority (docs/design.md, part 2).
 //
 // Every Kinesis shard serves 5 GetRecords calls per second, shared by all its standard readers: many subscribers
 // starve each other. A subscription has a priority tier that maps onto what Lambda and Kinesis offer today:

@@ -27,10 +27,10 @@ func ExampleNewSubscription() {
 			jsii.String("arn:aws:iam::111111111111:role/reporter"), nil),
 	})
 	sub := subscription.NewSubscription(stack, jsii.String("Reporting"), &subscription.SubscriptionProps{
-		Stream:            stream,
-		Function:          fn,
-		Tier:              subscription.Bulk,
-		MaxBatchingWindow: awscdk.Duration_Minutes(jsii.Number(2)),
+		Stream:            stream,                                  // an eventstream's Stream(), or an imported awskinesis.IStream
+		Function:          fn,                                      // any awslambda.IFunction with its role: a function, an alias or a version
+		Tier:              subscription.Bulk,                       // Realtime, Standard (default) or Bulk
+		MaxBatchingWindow: awscdk.Duration_Minutes(jsii.Number(2)), // Bulk's default is 1 minute
 		Filters: &[]*map[string]interface{}{awslambda.FilterCriteria_Filter(&map[string]interface{}{
 			"data": map[string]interface{}{"type": awslambda.FilterRule_BeginsWith(jsii.String("order-"))},
 		})},
