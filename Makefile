@@ -44,7 +44,8 @@ synth: deps
 	cdk synth --quiet
 	@echo "synthesized: $$(ls cdk.out/*.template.json | tr '\n' ' ')"
 
-# test-tools: what the tests need besides Go and Node: moto server and cfn-lint, in the machine's Python.
+# test-tools: what the tests need besides Go and Node: moto server and cfn-lint in the machine's Python, and
+# qemu-user-static (from apt-get when run as root).
 test-tools:
 	@if ! python3 -c 'import moto.server' 2>/dev/null || ! command -v cfn-lint >/dev/null; then \
 		echo "installing moto[server] and cfn-lint with pip" >&2; \
@@ -52,6 +53,11 @@ test-tools:
 	fi
 	@python3 -c 'import moto.server' 2>/dev/null || { echo "missing: moto server for python3 (pip install 'moto[server]'); the integration tests need it" >&2; exit 1; }
 	@command -v cfn-lint >/dev/null || { echo "missing: cfn-lint (pip install cfn-lint); the template checks need it" >&2; exit 1; }
+	@if ! command -v qemu-aarch64-static >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing qemu-user-static with apt-get (the deploy rehearsal runs the arm64 handlers under it)" >&2; \
+		apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user-static >/dev/null || true; \
+	fi
+	@command -v qemu-aarch64-static >/dev/null || { echo "missing: qemu-aarch64-static (Debian and Ubuntu: apt-get install qemu-user-static); the deploy rehearsal runs the arm64 handlers under it" >&2; exit 1; }
 
 fmt-check:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
