@@ -35,7 +35,8 @@ node_modules/.installed: package.json package-lock.json
 deps: tools node_modules/.installed
 	@if [ ! -d "$$(go env GOMODCACHE)/github.com/aws/aws-cdk-go/awscdk/v2@v2.270.0" ]; then \
 		echo "First run on this machine: downloading the Go modules, then compiling the CDK's Go bindings."; \
-		echo "Expect about 6 minutes of compiling before any output, about 1.1 GB of memory and 3 GB of disk; later runs take 2 minutes."; \
+		echo "On 2 cores, expect several minutes of compiling before the first test output, and 6 to 12 minutes in all, up to"; \
+		echo "2 GB of memory and 3 GB of disk (Go caches and node_modules). Later runs of make test take 2 to 3 minutes."; \
 	fi
 	go mod download
 
