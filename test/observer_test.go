@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -331,5 +332,53 @@ func TestObserverBlueprintExpectsEveryHourOfTheLake(t *testing.T) {
 	rules := expectRules(t, assertions.Template_FromStack(b.Lake, nil), "2026-11-21T09:05:00Z")
 	if r, ok := rules["cron(5 * * * ? *)"]; len(rules) != 1 || !ok || r.x.DataSet() != "lake-bucket/events/2026/11/21/09/" {
 		t.Errorf("the lake's schedules %+v: want one, at minute 5 of each hour, expecting that hour", rules)
+	}
+}
+
+// TestObserverBlueprintWaitsOutTheLakesFlushes: Firehose writes an hour's objects one buffering interval apart, so the
+// lake observer's quiet window (N constant readings d apart) must be longer than that interval, with a margin for late
+// deliveries, or every hour would complete, and start its pipeline, after each flush.
+func TestObserverBlueprintWaitsOutTheLakesFlushes(t *testing.T) {
+	app := awscdk.NewApp(&awscdk.AppProps{Context: golambda.SkipBundling()})
+	b := blueprint.New(app)
+	raw := jsonOf(assertions.Template_FromStack(b.Lake, nil).ToJSON())
+	var tmpl struct {
+		Resources map[string]struct {
+			Type       string
+			Properties map[string]any
+		}
+	}
+	if err := json.Unmarshal([]byte(raw), &tmpl); err != nil {
+		t.Fatal(err)
+	}
+	interval := -1.0
+	var env map[string]any
+	for _, r := range tmpl.Resources {
+		switch {
+		case r.Type == "AWS::KinesisFirehose::DeliveryStream":
+			var ds struct {
+				ExtendedS3DestinationConfiguration struct {
+					BufferingHints struct{ IntervalInSeconds float64 }
+				}
+			}
+			b, _ := json.Marshal(r.Properties)
+			json.Unmarshal(b, &ds)
+			interval = ds.ExtendedS3DestinationConfiguration.BufferingHints.IntervalInSeconds
+		case r.Type == "AWS::Lambda::Function":
+			fnEnv, _ := r.Properties["Environment"].(map[string]any)
+			vars, _ := fnEnv["Variables"].(map[string]any)
+			if _, ok := vars["UNCHANGED"]; ok { // the observer's, not the monitor's
+				env = vars
+			}
+		}
+	}
+	if interval <= 0 || env == nil {
+		t.Fatalf("no lake buffering interval (%v) or observer environment (%v) in the template", interval, env)
+	}
+	delay, _ := strconv.ParseFloat(fmt.Sprint(env["DELAY_SECONDS"]), 64)
+	n, _ := strconv.ParseFloat(fmt.Sprint(env["UNCHANGED"]), 64)
+	if env["STRATEGY"] != "constant" || n*delay < interval+60 {
+		t.Errorf("the lake observer confirms an hour after %v readings %v s apart (%v), within a minute of Firehose's %v s between objects: "+
+			"an hour would complete after each flush", n, delay, env["STRATEGY"], interval)
 	}
 }

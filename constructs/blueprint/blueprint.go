@@ -20,6 +20,7 @@ import (
 	"github.com/eventlake/eventlake/constructs/pipeline"
 	"github.com/eventlake/eventlake/constructs/replay"
 	"github.com/eventlake/eventlake/constructs/subscription"
+	rt "github.com/eventlake/eventlake/observer"
 )
 
 // Blueprint holds the stacks of the full system.
@@ -67,9 +68,15 @@ func New(app awscdk.App) *Blueprint {
 
 	// lake → observer → pipeline → notification: every complete hour of the lake is processed. Every hour is also
 	// expected (at minute 5, UTC), so an hour that never arrives ends in a DataSetTimedOut instead of going unnoticed.
+	// Firehose writes an hour's objects one buffering interval (300 s) apart. An hour is complete only after a quiet
+	// window longer than that, or it would complete, and run its pipeline, after every flush: Constant readings 2
+	// minutes apart, 4 in a row without a change, make 8 minutes.
 	b.Observer = observer.NewObserver(b.Lake, jsii.String("LakeObserver"), &observer.ObserverProps{
 		Watches: []*observer.WatchProps{{Bucket: b.DataLake.Bucket(), Prefix: b.DataLake.Prefix(), Depth: jsii.Number(4),
 			Expect: &observer.ExpectProps{}}},
+		Strategy:  rt.Constant,
+		Delay:     awscdk.Duration_Minutes(jsii.Number(2)),
+		Unchanged: jsii.Number(4),
 	})
 	processLogs := awslogs.NewLogGroup(b.Lake, jsii.String("ProcessHourLogs"), &awslogs.LogGroupProps{Retention: awslogs.RetentionDays_THREE_MONTHS})
 	process := awsstepfunctions.NewStateMachine(b.Lake, jsii.String("ProcessHour"), &awsstepfunctions.StateMachineProps{

@@ -47,9 +47,9 @@ func ExampleNewObserver_lakeHours() {
 			Depth:  jsii.Number(4),          // YYYY/MM/DD/HH: one hour per data set
 			Expect: &observer.ExpectProps{}, // expect every hour at minute 5, before its first object
 		}},
-		Strategy:  rt.Exponential,                           // or rt.Constant, rt.Reciprocal
-		Delay:     awscdk.Duration_Seconds(jsii.Number(30)), // d
-		Unchanged: jsii.Number(3),                           // N readings without a change
+		Strategy:  rt.Constant,                             // or rt.Reciprocal, rt.Exponential
+		Delay:     awscdk.Duration_Minutes(jsii.Number(2)), // d
+		Unchanged: jsii.Number(4),                          // N: 8 quiet minutes, more than the lake's 5 between objects
 	})
 	pipeline.NewPipeline(stack, jsii.String("HourPipeline"), &pipeline.PipelineProps{
 		StateMachine: process, EventBus: obs.EventBus(),
