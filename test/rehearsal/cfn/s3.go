@@ -2,7 +2,10 @@ package cfn
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -248,14 +251,87 @@ func lifecycleRules(lc *props) ([]s3types.LifecycleRule, error) {
 	return rules, lc.err()
 }
 
-// createBucketPolicy applies an AWS::S3::BucketPolicy.
+// createBucketPolicy applies an AWS::S3::BucketPolicy. moto enforces the statements of a bucket policy whose
+// principal is everyone but ignores their conditions, so such a statement (CDK's "deny unless aws:SecureTransport",
+// for one) would deny every request: those statements are not applied, and each is reported as a gap. The resolved
+// Properties keep the whole document.
 func createBucketPolicy(ctx context.Context, m *materializer, r *Resource, p *props) (string, map[string]string, error) {
-	bucket, doc := p.str("Bucket"), p.jsonDoc("PolicyDocument")
+	bucket := p.str("Bucket")
+	doc, _ := p.raw("PolicyDocument")
 	if err := p.err(); err != nil {
 		return "", nil, err
 	}
-	if _, err := m.c.s3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: &bucket, Policy: &doc}); err != nil {
-		m.gap(r, "PutBucketPolicy: %v", err)
+	applied, dropped, err := enforceablePolicy(doc)
+	if err != nil {
+		return "", nil, fmt.Errorf("PolicyDocument: %w", err)
+	}
+	for _, d := range dropped {
+		m.gap(r, "%s is not applied: moto enforces it for every request, ignoring its Condition", d)
+	}
+	if applied != "" {
+		if _, err := m.c.s3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: &bucket, Policy: &applied}); err != nil {
+			m.gap(r, "PutBucketPolicy: %v", err)
+		}
 	}
 	return physicalName(m.d.RunID, r.Stack, r.LogicalID, 255, false), nil, nil
+}
+
+// enforceablePolicy returns a bucket policy without the statements moto would misjudge (principal everyone, with a
+// condition), "" when none is left, and a description of each statement left out.
+func enforceablePolicy(doc any) (string, []string, error) {
+	m, ok := doc.(map[string]any)
+	if !ok {
+		return "", nil, fmt.Errorf("%s is not an object", compact(doc))
+	}
+	stmts, ok := m["Statement"].([]any)
+	if !ok {
+		stmts = []any{m["Statement"]}
+	}
+	var kept []any
+	var dropped []string
+	for i, st := range stmts {
+		s, _ := st.(map[string]any)
+		if cond, hasCond := s["Condition"]; hasCond && everyone(s["Principal"]) {
+			var keys []string
+			if c, ok := cond.(map[string]any); ok {
+				for _, op := range c {
+					if kv, ok := op.(map[string]any); ok {
+						for k := range kv {
+							keys = append(keys, k)
+						}
+					}
+				}
+			}
+			slices.Sort(keys)
+			dropped = append(dropped, fmt.Sprintf("statement %d (%v %v on condition %s)", i, s["Effect"], compact(s["Action"]), strings.Join(keys, ", ")))
+			continue
+		}
+		kept = append(kept, st)
+	}
+	if len(kept) == 0 {
+		return "", dropped, nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	out["Statement"] = kept
+	b, err := json.Marshal(out)
+	return string(b), dropped, err
+}
+
+// everyone reports whether a policy principal is everyone: "*" or {"AWS": "*"}.
+func everyone(principal any) bool {
+	switch p := principal.(type) {
+	case string:
+		return p == "*"
+	case map[string]any:
+		switch aws := p["AWS"].(type) {
+		case string:
+			return aws == "*"
+		case []any:
+			return slices.Contains(aws, any("*"))
+		}
+	}
+	return false
 }
