@@ -34,7 +34,11 @@
 //	var fe *lambdart.FunctionError // the handler returned an error or panicked
 //	var re *lambdart.RuntimeError  // the process crashed, failed its init or timed out
 //
-//	front := lambdart.NewFront(lambdart.Functions{"transform": fn}, motoURL)
-//	srv := httptest.NewServer(front) // AWS_ENDPOINT_URL_LAMBDA for the functions and tools
-//	defer front.Close()
+//	front, err := lambdart.NewFront(lambdart.Functions{"transform": fn}, motoURL)
+//	if err != nil {
+//		t.Fatal(err)
+//	}
+//	srv := httptest.NewServer(front) // its URL is AWS_ENDPOINT_URL_LAMBDA for the functions and tools
+//	t.Cleanup(func() { front.Close(); srv.Close() })
+//	// … later: front.Wait() runs out the Event invocations and returns their errors
 package lambdart

@@ -1,6 +1,7 @@
 package lambdart
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -32,18 +33,19 @@ type FunctionError struct {
 	Payload []byte
 }
 
+// Error gives the error type and message.
 func (e *FunctionError) Error() string {
 	return fmt.Sprintf("function error %s: %s", e.Type, e.Message)
 }
 
 // newFunctionError reads an error body the runtime posted, with the type from its error-type header.
 func newFunctionError(requestID, headerType string, body []byte) *FunctionError {
+	fe := &FunctionError{RequestID: requestID}
 	var parsed struct {
 		Message string `json:"errorMessage"`
 		Type    string `json:"errorType"`
 	}
-	fe := &FunctionError{RequestID: requestID}
-	if json.Unmarshal(body, &parsed) == nil && json.Valid(body) && strings.HasPrefix(strings.TrimSpace(string(body)), "{") {
+	if bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")) && json.Unmarshal(body, &parsed) == nil {
 		fe.Type, fe.Message, fe.Payload = parsed.Type, parsed.Message, body
 		if fe.Type == "" {
 			fe.Type = headerType
@@ -81,6 +83,7 @@ type RuntimeError struct {
 	LogTail []string
 }
 
+// Error gives the function, the error type and message, and the process's last log lines.
 func (e *RuntimeError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "function %s: %s: %s", e.Function, e.Type, e.Message)

@@ -124,6 +124,8 @@ func (f *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Front) invoke(w http.ResponseWriter, r *http.Request, ref string) {
+	requestID := newRequestID()
+	w.Header().Set("X-Amzn-Requestid", requestID) // the invocation's request id too
 	name, qualifier, region, account := f.parseRef(ref, r)
 	if q := r.URL.Query().Get("Qualifier"); q != "" {
 		if qualifier != "" && qualifier != q {
@@ -160,7 +162,7 @@ func (f *Front) invoke(w http.ResponseWriter, r *http.Request, ref string) {
 			"Could not parse request body into json: the payload is not valid JSON")
 		return
 	}
-	inv := Invocation{Payload: payload, RequestID: newRequestID(), InvokedFunctionARN: fn.ARN()}
+	inv := Invocation{Payload: payload, RequestID: requestID, InvokedFunctionARN: fn.ARN()}
 	if qualifier != "" {
 		inv.InvokedFunctionARN += ":" + qualifier
 	}
@@ -173,7 +175,6 @@ func (f *Front) invoke(w http.ResponseWriter, r *http.Request, ref string) {
 		}
 		inv.ClientContext = string(decoded)
 	}
-	w.Header().Set("X-Amzn-Requestid", inv.RequestID)
 
 	switch typ := r.Header.Get("X-Amz-Invocation-Type"); typ {
 	case "", "RequestResponse":

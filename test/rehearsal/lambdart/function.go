@@ -44,9 +44,9 @@ var reserved = map[string]bool{
 // Credentials are the AWS credentials a function's process gets in AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
 // AWS_SESSION_TOKEN, as Lambda gives it its execution role's.
 type Credentials struct {
-	AccessKeyID     string
-	SecretAccessKey string
-	SessionToken    string
+	AccessKeyID     string // AWS_ACCESS_KEY_ID
+	SecretAccessKey string // AWS_SECRET_ACCESS_KEY
+	SessionToken    string // AWS_SESSION_TOKEN, unset when empty
 }
 
 // StaticCredentials returns a credentials source for [Config.Credentials] that always gives the same credentials.
@@ -566,8 +566,8 @@ func logStreamName() string {
 
 // Stats counts a function's invocations and cold starts.
 type Stats struct {
-	Invocations int
-	ColdStarts  int
+	Invocations int // invocations run, whatever their outcome (a DryRun is none)
+	ColdStarts  int // processes started that got as far as asking for an invocation
 }
 
 // Stats returns how many invocations the function has run and how many processes it has started that got as far
