@@ -418,8 +418,11 @@ func TestNewFunctionRefusesReservedVariables(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range []string{"AWS_REGION", "AWS_LAMBDA_FUNCTION_NAME", "_HANDLER", "AWS_ACCESS_KEY_ID", "LAMBDA_TASK_ROOT"} {
-		if _, err := NewFunction(Config{Name: "f", AssetDir: dir, QEMU: "/bin/false", Environment: map[string]string{k: "x"}}); err == nil ||
-			!strings.Contains(err.Error(), "reserved") {
+		f, err := NewFunction(Config{Name: "f", AssetDir: dir, QEMU: "/bin/false", Environment: map[string]string{k: "x"}})
+		if err == nil {
+			f.Close()
+		}
+		if err == nil || !strings.Contains(err.Error(), "reserved") {
 			t.Errorf("%s: got %v, want it refused as reserved", k, err)
 		}
 	}
