@@ -21,7 +21,10 @@
 // The resources it does not create (Lambda functions, event source mappings, permissions, log groups, alarms,
 // Firehose delivery streams, custom resources, CDK metadata) are recorded with a CloudFormation-like physical id and
 // ARN, so references to them resolve, and listed in [Deployment.Skipped] with the reason. A template property it does
-// not apply, or a setting moto refuses, is listed in [Deployment.Gaps] instead of failing the run.
+// not apply, or a setting moto refuses, is listed in [Deployment.Gaps] instead of failing the run. One such gap is
+// deliberate: moto enforces a bucket policy's statements for everyone while ignoring their conditions, so CDK's
+// "deny unless aws:SecureTransport" statement would deny every request over moto's plain HTTP; such statements are
+// left out of the applied policy and reported.
 //
 // The [Deployment] answers what the functions and event-source drivers need: physical ids and attributes
 // ([Deployment.Ref], [Deployment.Attr]), each function's resolved environment ([Deployment.Environment]), each role's

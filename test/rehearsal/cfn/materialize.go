@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -52,7 +53,7 @@ func WithParameters(stack string, values map[string]string) Option {
 }
 
 // Deployment is an assembly materialized in moto: what was created, what was only recorded, and how every
-// reference resolved.
+// reference resolved. Its methods are safe for concurrent use; its fields are not to be modified.
 type Deployment struct {
 	// Assembly is the assembly materialized.
 	Assembly *Assembly
@@ -72,6 +73,7 @@ type Deployment struct {
 	// Elapsed is how long Materialize took.
 	Elapsed time.Duration
 
+	mu        sync.Mutex // guards resolver, whose caches fill lazily
 	resolver  *Resolver
 	byKey     map[resKey]*DeployedResource
 	envs      map[resKey]map[string]string
@@ -129,28 +131,45 @@ func (d *Deployment) Resource(stack, logicalID string) *DeployedResource {
 	return d.byKey[resKey{stack, logicalID}]
 }
 
-// Ref returns what Ref returns for a resource of a stack: its physical id.
+// Ref returns what Ref returns for a resource (or a parameter) of a stack: its physical id. An unknown or
+// uncreated resource is a *RefError.
 func (d *Deployment) Ref(stack, logicalID string) (string, error) {
-	v, err := d.resolver.ResolveString(stack, "", map[string]any{"Ref": logicalID})
-	if err != nil {
-		return "", err
-	}
-	return v, nil
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.resolver.ResolveString(stack, "", map[string]any{"Ref": logicalID})
 }
 
-// Attr returns what Fn::GetAtt returns for an attribute of a resource of a stack.
+// Attr returns what Fn::GetAtt returns for an attribute of a resource of a stack. An unknown resource or attribute
+// is a *RefError.
 func (d *Deployment) Attr(stack, logicalID, attr string) (string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	return d.resolver.ResolveString(stack, "", map[string]any{"Fn::GetAtt": []any{logicalID, attr}})
 }
 
 // Resolve resolves the intrinsics of any value in the context of a stack, as the stack's template would.
 func (d *Deployment) Resolve(stack string, v any) (any, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	return d.resolver.Resolve(stack, "", v)
 }
 
 // ImportValue returns the value exported under a name, as Fn::ImportValue does.
 func (d *Deployment) ImportValue(name string) (string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	return d.resolver.ImportValue(name)
+}
+
+// Output returns the resolved value of an output of a stack.
+func (d *Deployment) Output(stack, outputID string) (string, error) {
+	s := d.Assembly.Stack(stack)
+	if s == nil || s.Outputs[outputID] == nil {
+		return "", fmt.Errorf("stack %s has no output %s", stack, outputID)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.resolver.ResolveString(stack, "Outputs."+outputID, s.Outputs[outputID].Value)
 }
 
 // Properties returns the resolved properties of a resource, nil when there is no such resource or its condition is
@@ -191,7 +210,8 @@ func (d *Deployment) RoleARN(stack, roleLogicalID string) (string, error) {
 // Materialize creates the assembly's data resources in the AWS endpoint of cfg (moto server), stack after stack in
 // deployment order and resource after resource in dependency order, resolving every intrinsic function on the way.
 // The region is cfg.Region. It fails on the first resource moto refuses to create and on the first reference that
-// does not resolve; settings moto does not support are listed in the Deployment's Gaps instead.
+// does not resolve (what it created until then stays in moto); settings moto does not support are listed in the
+// Deployment's Gaps instead.
 func Materialize(ctx context.Context, cfg aws.Config, a *Assembly, opts ...Option) (*Deployment, error) {
 	start := time.Now()
 	o := options{accountID: DefaultAccountID, params: map[string]map[string]string{}}
@@ -274,9 +294,9 @@ type materializer struct {
 	deferred []deferredSetting
 }
 
-// deferredSetting is a setting moto refused until another resource of the stack exists: CloudFormation applies it
-// while creating the resource, but moto checks what the real service does not (a bucket's access logging needs the
-// target bucket's policy, which CloudFormation creates after the bucket).
+// deferredSetting is a setting moto refuses until another resource of the stack exists. A bucket's access logging
+// is one: moto checks that the target bucket's policy lets the logging service write, but that policy names the
+// logging bucket, so CloudFormation's order creates it after the bucket.
 type deferredSetting struct {
 	r     *Resource
 	what  string
@@ -307,37 +327,33 @@ type kind struct {
 
 // kinds maps the resource types Materialize knows to how it handles them. Custom::* types are handled as custom
 // resources; any other type is reported as unknown.
-var kinds map[string]kind
-
-func init() {
-	kinds = map[string]kind{
-		"AWS::Kinesis::Stream":                 {create: createStream},
-		"AWS::Kinesis::StreamConsumer":         {create: createStreamConsumer},
-		"AWS::S3::Bucket":                      {create: createBucket},
-		"AWS::S3::BucketPolicy":                {create: createBucketPolicy},
-		"AWS::DynamoDB::Table":                 {create: createTable},
-		"AWS::SQS::Queue":                      {create: createQueue},
-		"AWS::SQS::QueuePolicy":                {create: createQueuePolicy},
-		"AWS::SNS::Topic":                      {create: createTopic},
-		"AWS::SNS::Subscription":               {create: createSubscription},
-		"AWS::SNS::TopicPolicy":                {create: createTopicPolicy},
-		"AWS::Events::EventBus":                {create: createEventBus},
-		"AWS::Events::Rule":                    {create: createRule},
-		"AWS::StepFunctions::StateMachine":     {create: createStateMachine},
-		"AWS::IAM::Role":                       {create: createRole},
-		"AWS::IAM::Policy":                     {create: createPolicy},
-		"AWS::IAM::ManagedPolicy":              {create: createManagedPolicy},
-		"AWS::KMS::Key":                        {create: createKey},
-		"AWS::KMS::Alias":                      {create: createAlias},
-		"AWS::Lambda::Function":                {record: recordFunction, skip: "Lambda functions are not created in moto: the rehearsal runs their bootstrap; their name and ARN are recorded"},
-		"AWS::Lambda::EventSourceMapping":      {record: recordEventSourceMapping, skip: "event source mappings are driven by the rehearsal, from the resolved Properties; a mapping id is recorded"},
-		"AWS::Lambda::Permission":              {record: recordGenerated(255, nil), skip: "function resource policies are not materialized; an id is recorded"},
-		"AWS::Logs::LogGroup":                  {record: recordLogGroup, skip: "CloudWatch Logs is not materialized; the log group's name and ARN are recorded"},
-		"AWS::Logs::LogStream":                 {record: recordNamed("LogStreamName", 512), skip: "CloudWatch Logs is not materialized; the log stream's name is recorded"},
-		"AWS::CloudWatch::Alarm":               {record: recordAlarm, skip: "CloudWatch alarms are not materialized; the alarm's name and ARN are recorded"},
-		"AWS::KinesisFirehose::DeliveryStream": {record: recordDeliveryStream, skip: "Firehose is driven by the rehearsal, from the resolved Properties; the delivery stream's name and ARN are recorded"},
-		"AWS::CDK::Metadata":                   {record: recordGenerated(255, nil), skip: "CDK metadata"},
-	}
+var kinds = map[string]kind{
+	"AWS::Kinesis::Stream":                 {create: createStream},
+	"AWS::Kinesis::StreamConsumer":         {create: createStreamConsumer},
+	"AWS::S3::Bucket":                      {create: createBucket},
+	"AWS::S3::BucketPolicy":                {create: createBucketPolicy},
+	"AWS::DynamoDB::Table":                 {create: createTable},
+	"AWS::SQS::Queue":                      {create: createQueue},
+	"AWS::SQS::QueuePolicy":                {create: createQueuePolicy},
+	"AWS::SNS::Topic":                      {create: createTopic},
+	"AWS::SNS::Subscription":               {create: createSubscription},
+	"AWS::SNS::TopicPolicy":                {create: createTopicPolicy},
+	"AWS::Events::EventBus":                {create: createEventBus},
+	"AWS::Events::Rule":                    {create: createRule},
+	"AWS::StepFunctions::StateMachine":     {create: createStateMachine},
+	"AWS::IAM::Role":                       {create: createRole},
+	"AWS::IAM::Policy":                     {create: createPolicy},
+	"AWS::IAM::ManagedPolicy":              {create: createManagedPolicy},
+	"AWS::KMS::Key":                        {create: createKey},
+	"AWS::KMS::Alias":                      {create: createAlias},
+	"AWS::Lambda::Function":                {record: recordFunction, skip: "Lambda functions are not created in moto: the rehearsal runs their bootstrap; their name and ARN are recorded"},
+	"AWS::Lambda::EventSourceMapping":      {record: recordEventSourceMapping, skip: "event source mappings are driven by the rehearsal, from the resolved Properties; a mapping id is recorded"},
+	"AWS::Lambda::Permission":              {record: recordGenerated(255, nil), skip: "function resource policies are not materialized; an id is recorded"},
+	"AWS::Logs::LogGroup":                  {record: recordLogGroup, skip: "CloudWatch Logs is not materialized; the log group's name and ARN are recorded"},
+	"AWS::Logs::LogStream":                 {record: recordNamed("LogStreamName", 512), skip: "CloudWatch Logs is not materialized; the log stream's name is recorded"},
+	"AWS::CloudWatch::Alarm":               {record: recordAlarm, skip: "CloudWatch alarms are not materialized; the alarm's name and ARN are recorded"},
+	"AWS::KinesisFirehose::DeliveryStream": {record: recordDeliveryStream, skip: "Firehose is driven by the rehearsal, from the resolved Properties; the delivery stream's name and ARN are recorded"},
+	"AWS::CDK::Metadata":                   {record: recordGenerated(255, nil), skip: "CDK metadata"},
 }
 
 const customSkip = "custom resources need their provider function, which is not run; a physical id is recorded and the resolved Properties are kept"

@@ -230,6 +230,12 @@ func TestMaterialize(t *testing.T) {
 		if v, err := d.ImportValue("Data:StreamArn"); err != nil || v != attr("Data", "Stream", "Arn") {
 			t.Errorf("ImportValue: %q, %v", v, err)
 		}
+		if v, err := d.Output("Data", "FnArn"); err != nil || v != attr("Data", "Fn", "Arn") {
+			t.Errorf("Output: %q, %v", v, err)
+		}
+		if _, err := d.Output("Data", "Nope"); err == nil {
+			t.Error("Output of an unknown output")
+		}
 	})
 
 	t.Run("kinesis", func(t *testing.T) {

@@ -262,6 +262,3 @@ func (p *props) unused() []string {
 	slices.Sort(out)
 	return out
 }
-
-// ptr returns a pointer to v.
-func ptr[T any](v T) *T { return &v }

@@ -89,6 +89,7 @@ func TestResolveIntrinsics(t *testing.T) {
 		{"Fn::GetAtt list", "Producer", `{"Fn::GetAtt": ["Queue", "Arn"]}`, `"arn:aws:sqs:us-east-1:123456789012:Producer-Queue-DEF"`},
 		{"Fn::GetAtt string", "Producer", `{"Fn::GetAtt": "Queue.QueueName"}`, `"Producer-Queue-DEF"`},
 		{"Fn::Join", "Producer", `{"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::", {"Ref": "Stream"}, "/*"]]}`, `"arn:aws:s3:::Producer-Stream-ABC/*"`},
+		{"Fn::Join with a spaced delimiter", "Producer", `{"Fn::Join": [" / ", ["a", "b"]]}`, `"a / b"`},
 		{"Fn::Join of numbers", "Producer", `{"Fn::Join": ["-", ["a", 1, true]]}`, `"a-1-true"`},
 		{"Fn::Sub string", "Producer", `{"Fn::Sub": "${AWS::Region}/${Queue}/${Stream.Arn}/${!Literal}"}`, `"us-east-1/https://sqs.us-east-1.amazonaws.com/123456789012/Producer-Queue-DEF/arn:aws:kinesis:us-east-1:123456789012:stream/Producer-Stream-ABC/${Literal}"`},
 		{"Fn::Sub variables", "Producer", `{"Fn::Sub": ["[{\"bucket\":\"${b}\",\"q\":\"${Queue.QueueName}\",\"s\":\"${Stream}\"}]", {"b": {"Ref": "Stream"}, "Stream": "overridden"}]}`, `"[{\"bucket\":\"Producer-Stream-ABC\",\"q\":\"Producer-Queue-DEF\",\"s\":\"overridden\"}]"`},
