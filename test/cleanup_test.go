@@ -12,15 +12,15 @@ import (
 )
 
 // TestJsiiTestsCloseTheRuntime requires every test package that starts the jsii runtime (it imports the CDK or jsii)
-// to close it in a TestMain: an unclosed runtime leaves its Node process's directory (jsii-runtime.*) in the system's
-// temporary directory after every test run.
+// to close it in a TestMain (jsii.Close, or cdktest.Main): an unclosed runtime leaves its Node process's directory
+// (jsii-runtime.*) in the system's temporary directory after every test run.
 func TestJsiiTestsCloseTheRuntime(t *testing.T) {
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
 	}
 	uses := map[string]bool{}   // directory -> its tests start jsii
-	closes := map[string]bool{} // directory -> a test file calls jsii.Close
+	closes := map[string]bool{} // directory -> a test file calls jsii.Close or cdktest.Main
 	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -50,7 +50,7 @@ func TestJsiiTestsCloseTheRuntime(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if strings.Contains(string(src), "jsii.Close()") {
+		if strings.Contains(string(src), "jsii.Close()") || strings.Contains(string(src), "cdktest.Main(m)") {
 			closes[dir] = true
 		}
 		return nil

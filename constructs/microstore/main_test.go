@@ -1,15 +1,10 @@
 package microstore_test
 
 import (
-	"os"
 	"testing"
 
-	"github.com/aws/jsii-runtime-go"
+	"github.com/eventlake/eventlake/test/cdktest"
 )
 
-// TestMain stops the jsii runtime when the tests end, so no Node process or temporary directory outlives them.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	jsii.Close()
-	os.Exit(code)
-}
+// TestMain closes the jsii runtime when the tests end, so no Node process or temporary directory outlives them.
+func TestMain(m *testing.M) { cdktest.Main(m) }
