@@ -1,0 +1,23 @@
+// Package sources drives the deploy rehearsal's functions from their event sources, doing what AWS's services would
+// do for them: moto server does not run Lambda event source mappings for a Go bootstrap (its Docker-free Lambda polls
+// no Kinesis stream, SQS queue or DynamoDB stream) nor Firehose deliveries. Each driver reads the source from moto,
+// builds the exact event the service sends, invokes the function through an Invoker (a *lambdart.Function runs the
+// function's own arm64 bootstrap under qemu; tests use fakes) and handles the answer as the service does.
+//
+//   - Kinesis: a Kinesis event source mapping (AWS::Lambda::EventSourceMapping, or eventlake's
+//     Custom::EventlakeSubscription): batches per shard in order, filters on data, partial batch failures,
+//     bisection, retries, record age, on-failure destination.
+//   - DynamoDB: a DynamoDB Streams event source mapping (the micro store's trigger): the same, with the
+//     DynamoDB record and filters on the whole record (eventName INSERT).
+//   - SQS: an SQS event source mapping: batches, partial batch failures, deletes what succeeded and leaves the rest
+//     to moto's visibility timeout and redrive policy.
+//   - DelayFront: stands where SQS is for a function that sends delayed messages (the observer's delay loop, up to
+//     900 s) and shortens their delays, since moto keeps delayed messages for the real time asked.
+//   - Firehose: a delivery stream with a Kinesis source, a Lambda transformation and an S3 destination: the
+//     transformation's event and its retries, the object layout, compression and error output Firehose writes.
+//
+// Every driver has a Drain method that processes until its source has nothing more to give, and counters for tests.
+// Each driver's documentation lists exactly what it emulates and what it does not. Settings are read from a template's
+// resolved properties (cfn.Deployment.Properties) by KinesisSettingsFrom, DynamoDBSettingsFrom, SQSSettingsFrom and
+// FirehoseSettingsFrom.
+package sources
