@@ -56,6 +56,7 @@ type gate struct {
 
 	mu      sync.Mutex
 	keys    map[string]*Function // access key id → the function whose process got it
+	secrets map[string]string    // access key id → secret, of the credentials the rehearsal issued (see resignForMoto)
 	roles   map[string]*roleState
 	denials []Denial
 	notes   map[string]bool
@@ -77,13 +78,14 @@ func newGate(upstream, region, account string) (*gate, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &gate{upstream: u, region: region, account: account, keys: map[string]*Function{}, roles: map[string]*roleState{},
+	g := &gate{upstream: u, region: region, account: account, keys: map[string]*Function{}, secrets: map[string]string{}, roles: map[string]*roleState{},
 		notes: map[string]bool{}, checked: map[string]int{}, unchecked: map[string]int{}, byMoto: map[string]int{}}
 	g.proxy = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			host := pr.In.Host
 			pr.SetURL(u)
-			pr.Out.Host = host // as signed
+			pr.Out.Host = host                       // as signed
+			pr.Out.URL.RawQuery = pr.In.URL.RawQuery // as signed: ReverseProxy drops parameters holding a ';'
 		},
 		ModifyResponse: g.observe,
 	}
@@ -94,6 +96,7 @@ func roleKey(stack, logicalID string) string { return stack + "/" + logicalID }
 
 // ServeHTTP checks a function's request and forwards it to moto.
 func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	g.resignForMoto(r)
 	fn := g.function(r)
 	if fn == nil {
 		g.proxy.ServeHTTP(w, r)

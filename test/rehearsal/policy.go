@@ -326,7 +326,9 @@ func widen(doc []byte) ([]byte, error) {
 			if s.Effect == "Allow" {
 				not := slices.Clone(s.NotAction)
 				for _, svc := range resourceMatchedServices {
-					not = append(not, svc+":*")
+					if !slices.Contains(not, svc+":*") {
+						not = append(not, svc+":*")
+					}
 				}
 				out = append(out, map[string]any{"Effect": "Allow", "NotAction": not, "Resource": "*"})
 			}

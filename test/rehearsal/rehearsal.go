@@ -157,6 +157,7 @@ func Start(t testing.TB, assemblyDir string, opts ...Option) *Rehearsal {
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.gate.secrets[m.Admin.AccessKeyID] = m.Admin.SecretAccessKey
 	gsrv := httptest.NewServer(r.gate)
 	t.Cleanup(gsrv.Close)
 	r.gateURL = gsrv.URL
@@ -391,6 +392,7 @@ func (r *Rehearsal) credentials(fn *Function) func(context.Context) (lambdart.Cr
 		c := out.Credentials
 		r.gate.mu.Lock()
 		r.gate.keys[aws.ToString(c.AccessKeyId)] = fn
+		r.gate.secrets[aws.ToString(c.AccessKeyId)] = aws.ToString(c.SecretAccessKey)
 		r.gate.mu.Unlock()
 		return lambdart.Credentials{AccessKeyID: aws.ToString(c.AccessKeyId), SecretAccessKey: aws.ToString(c.SecretAccessKey), SessionToken: aws.ToString(c.SessionToken)}, nil
 	}
