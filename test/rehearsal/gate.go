@@ -163,10 +163,11 @@ func (g *gate) authorize(w http.ResponseWriter, fn *Function, c call) bool {
 	return true
 }
 
-// observe records moto's refusals of function requests.
+// observe records moto's refusals of function requests. moto answers a refusal with an XML body whatever the
+// service's protocol; for a JSON protocol (X-Amz-Target) the SDK cannot read it ("deserialization failed"), so the gate
+// answers as AWS does: 400 AccessDeniedException with the message, in JSON.
 func (g *gate) observe(resp *http.Response) error {
-	gc, _ := resp.Request.Context().Value(gateCtxKey{}).(*gateCtx)
-	if gc == nil || resp.StatusCode != http.StatusForbidden {
+	if resp.StatusCode != http.StatusForbidden {
 		return nil
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -176,6 +177,23 @@ func (g *gate) observe(resp *http.Response) error {
 		return err
 	}
 	msg := errorMessage(body)
+	if resp.Request.Header.Get("X-Amz-Target") != "" && bytes.HasPrefix(bytes.TrimSpace(body), []byte("<")) {
+		code, text, _ := strings.Cut(msg, ": ")
+		if code == "AccessDenied" {
+			code = "AccessDeniedException"
+		}
+		b, _ := json.Marshal(map[string]string{"__type": code, "message": text})
+		resp.StatusCode, resp.Status = http.StatusBadRequest, "400 Bad Request"
+		resp.Header.Set("Content-Type", "application/x-amz-json-1.0")
+		resp.Header.Set("X-Amzn-Errortype", code)
+		resp.Header.Del("Content-Length")
+		resp.ContentLength = int64(len(b))
+		resp.Body = io.NopCloser(bytes.NewReader(b))
+	}
+	gc, _ := resp.Request.Context().Value(gateCtxKey{}).(*gateCtx)
+	if gc == nil {
+		return nil
+	}
 	action := gc.call.Action
 	if m := motoDenied.FindStringSubmatch(msg); m != nil {
 		action = m[1]

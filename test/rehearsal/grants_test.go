@@ -144,6 +144,13 @@ func TestRemovingAGrantFailsTheRehearsal(t *testing.T) {
 			if err := r.SetRolePolicy(ctx, fn.Stack, fn.RoleLogicalID, name, reduced); err != nil {
 				t.Fatal(err)
 			}
+			restored := false
+			defer func() { // should the case fail before it restores the policy, the next case still gets it whole
+				if !restored {
+					r.SetRolePolicy(ctx, fn.Stack, fn.RoleLogicalID, name, original)
+					r.TakeDenials()
+				}
+			}()
 			res = invoke(2)
 			denials := r.Denials()
 			rec := &recorder{TB: t}
@@ -173,6 +180,7 @@ func TestRemovingAGrantFailsTheRehearsal(t *testing.T) {
 			if err := r.SetRolePolicy(ctx, fn.Stack, fn.RoleLogicalID, name, original); err != nil {
 				t.Fatal(err)
 			}
+			restored = true
 			res = invoke(3)
 			if res.err != nil {
 				t.Fatalf("with the policy restored: %v", res.err)

@@ -16,6 +16,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	dtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
@@ -77,6 +78,20 @@ func TestIAM(t *testing.T) {
 		var re *awshttp.ResponseError
 		if !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusForbidden {
 			t.Errorf("moto allowed an action no policy grants: %v", err)
+		}
+	})
+
+	t.Run("moto's refusals of JSON services reach the SDK as AWS answers them", func(t *testing.T) {
+		// A request whose resource the gate cannot tell (a shard iterator) is moto's alone to check: moto refuses the
+		// writer's dynamodb:GetRecords, and the SDK reads an AccessDeniedException naming it.
+		streams := dynamodbstreams.NewFromConfig(asFunction(writer, r.Endpoint()))
+		_, err := streams.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: aws.String("an-iterator")})
+		if errorCode(err) != "AccessDeniedException" || !strings.Contains(err.Error(), "not authorized to perform: dynamodb:GetRecords") {
+			t.Errorf("GetRecords: %v", err)
+		}
+		ds := r.TakeDenials()
+		if len(ds) != 1 || ds[0].By != "moto" || ds[0].Action != "dynamodb:GetRecords" || ds[0].Resource != "(not told by the request)" {
+			t.Errorf("denials %+v", ds)
 		}
 	})
 

@@ -308,7 +308,7 @@ func (r *Rehearsal) prepareRole(ctx context.Context, fn *Function, known []strin
 }
 
 func policyLabel(pd cfn.PolicyDocument) string {
-	if pd.Source != "" {
+	if pd.Source != "" && pd.Source != pd.Name {
 		return pd.Source + " (" + pd.Name + ")"
 	}
 	return pd.Name
