@@ -233,7 +233,7 @@ func newBucket(t testing.TB, cfg aws.Config) string {
 }
 
 func s3Client(cfg aws.Config) *s3.Client {
-	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true; o.DisableLogOutputChecksumValidationSkipped = true })
 }
 
 // listKeys lists the keys of a bucket under a prefix.

@@ -1,0 +1,217 @@
+package sources
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
+	"github.com/eventlake/eventlake/lake"
+	"github.com/eventlake/eventlake/test/moto"
+	"github.com/eventlake/eventlake/test/rehearsal/cfn"
+	"github.com/eventlake/eventlake/test/rehearsal/lambdart"
+)
+
+// blueprint materializes the blueprint's assembly ($EVENTLAKE_ASSEMBLY, which `make test` sets to the cdk.out it
+// synthesizes) in moto. Without it the test is skipped, loudly, and fails under CI=true.
+func blueprint(t *testing.T, cfg aws.Config) (*cfn.Assembly, *cfn.Deployment) {
+	t.Helper()
+	dir := os.Getenv("EVENTLAKE_ASSEMBLY")
+	if dir == "" {
+		msg := "EVENTLAKE_ASSEMBLY is not set: `make test` sets it; or run `cdk synth --quiet -o DIR` and set EVENTLAKE_ASSEMBLY=DIR"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		fmt.Fprintf(os.Stderr, "\n*** SKIPPING %s: %s ***\n\n", t.Name(), msg)
+		t.Skip(msg)
+	}
+	a, err := cfn.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	d, err := cfn.Materialize(context.Background(), cfg, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("materialized the blueprint in %s", time.Since(start).Round(time.Millisecond))
+	return a, d
+}
+
+// deployedFunction finds the function a mapping names (by name or ARN) and runs its asset's bootstrap under qemu
+// with its resolved environment, closed when the test ends.
+func deployedFunction(t *testing.T, a *cfn.Assembly, d *cfn.Deployment, nameOrARN string) *lambdart.Function {
+	t.Helper()
+	for _, f := range a.Functions {
+		ref, _ := d.Ref(f.Stack, f.LogicalID)
+		fa, _ := d.Attr(f.Stack, f.LogicalID, "Arn")
+		if nameOrARN != ref && nameOrARN != fa {
+			continue
+		}
+		fn, err := lambdart.NewFunction(lambdart.Config{
+			Name: ref, AssetDir: f.AssetDir, Timeout: time.Duration(f.Timeout) * time.Second, MemoryMB: f.MemorySize,
+			Region: d.Region, Account: d.AccountID, Environment: d.Environment(f),
+			Credentials: lambdart.StaticCredentials("testing", "testing", ""), EndpointURL: moto.Endpoint(t), QEMU: lambdart.QEMU(t), Echo: t,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { fn.Close() })
+		return fn
+	}
+	t.Fatalf("no function of the assembly is %s", nameOrARN)
+	return nil
+}
+
+func TestBlueprintSources(t *testing.T) {
+	// GIVEN the blueprint materialized in moto
+	cfg := moto.Config(t)
+	a, d := blueprint(t, cfg)
+	ctx := context.Background()
+	none := InvokerFunc(func(context.Context, []byte) ([]byte, error) { return nil, errors.New("not invoked in this test") })
+
+	// THEN every mapping and delivery stream of its templates makes a driver on what was materialized
+	var listener, trigger *StreamSettings
+	var lakeStream *FirehoseSettings
+	for _, r := range a.ResourcesOfType("Custom::EventlakeSubscription") {
+		s, err := KinesisSettingsFrom(d.Properties(r.Stack, r.LogicalID))
+		if err != nil {
+			t.Errorf("%s %s: %v", r.Stack, r.LogicalID, err)
+			continue
+		}
+		if _, err := NewKinesis(ctx, cfg, s, none); err != nil {
+			t.Errorf("%s %s: %v", r.Stack, r.LogicalID, err)
+		}
+		if len(s.FilterPatterns) > 0 {
+			listener = &s
+		}
+	}
+	for _, r := range a.ResourcesOfType("AWS::Lambda::EventSourceMapping") {
+		props := d.Properties(r.Stack, r.LogicalID)
+		src, _ := arn.Parse(fmt.Sprint(props["EventSourceArn"]))
+		var err error
+		switch src.Service {
+		case "sqs":
+			var s SQSSettings
+			if s, err = SQSSettingsFrom(props); err == nil {
+				_, err = NewSQS(ctx, cfg, s, none)
+			}
+		case "dynamodb":
+			var s StreamSettings
+			if s, err = DynamoDBSettingsFrom(props); err == nil {
+				_, err = NewDynamoDB(ctx, cfg, s, none)
+				trigger = &s
+			}
+		default:
+			err = fmt.Errorf("a mapping of %s", src.Service)
+		}
+		if err != nil {
+			t.Errorf("%s %s: %v", r.Stack, r.LogicalID, err)
+		}
+	}
+	for _, r := range a.ResourcesOfType("AWS::KinesisFirehose::DeliveryStream") {
+		s, err := FirehoseSettingsFrom(d.Properties(r.Stack, r.LogicalID))
+		if err == nil {
+			s.DeliveryStreamName, err = d.Ref(r.Stack, r.LogicalID)
+		}
+		if err != nil {
+			t.Fatalf("%s %s: %v", r.Stack, r.LogicalID, err)
+		}
+		lakeStream = &s
+	}
+	if listener == nil || trigger == nil || lakeStream == nil {
+		t.Fatalf("the blueprint's micro store listener (%v), trigger (%v) or lake delivery stream (%v) is missing", listener != nil, trigger != nil, lakeStream != nil)
+	}
+
+	// WHEN events reach the stream, the lake's delivery stream and the orders micro store (its listener subscribed
+	// with a type filter, its trigger on the table's stream with the INSERT filter) run their own bootstraps
+	transform := deployedFunction(t, a, d, lakeStream.Processor.LambdaARN)
+	fire, err := NewFirehose(ctx, cfg, *lakeStream, transform, WithLogf(t.Logf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lst, err := NewKinesis(ctx, cfg, *listener, deployedFunction(t, a, d, listener.FunctionName), WithLogf(t.Logf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logic := deployedFunction(t, a, d, trigger.FunctionName)
+	trg, err := NewDynamoDB(ctx, cfg, *trigger, logic, WithLogf(t.Logf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UnixMilli()
+	for i, ev := range []struct{ typ, key string }{{"order-created", "o-1"}, {"payment-made", "p-1"}, {"order-shipped", "o-1"}, {"order-created", "o-2"}} {
+		data := fmt.Sprintf(`{"id":"ev-%d","type":%q,"timestamp":%d,"partitionKey":%q}`, i, ev.typ, now+int64(i), ev.key)
+		put(t, cfg, lst.StreamARN(), ev.key, []byte(data), "")
+	}
+	put(t, cfg, lst.StreamARN(), "junk", []byte("not json"), "")
+	start := time.Now()
+	for _, dr := range []interface{ Drain(context.Context) error }{fire, lst, trg} {
+		drain(t, dr)
+	}
+	t.Logf("drained the lake, the listener and the trigger in %s", time.Since(start).Round(time.Millisecond))
+
+	// THEN the listener got the order events only, and the trigger saw each order's history after its inserts
+	if s := lst.Stats(); s.Records != 3 || s.Filtered != 2 || s.Succeeded != 3 {
+		t.Errorf("listener stats %+v: want the 3 order events, 2 records filtered", s)
+	}
+	histories := map[string]int{}
+	for _, line := range strings.Split(logic.Logs(), "\n") {
+		var l struct {
+			Msg    string `json:"msg"`
+			Key    string `json:"key"`
+			Events int    `json:"events"`
+		}
+		if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "history" && l.Events > histories[l.Key] {
+			histories[l.Key] = l.Events
+		}
+	}
+	if histories["o-1"] != 2 || histories["o-2"] != 1 || len(histories) != 2 {
+		t.Errorf("the trigger saw histories %v, want o-1 with 2 events and o-2 with 1", histories)
+	}
+	if s := trg.Stats(); s.Records != 3 || s.Succeeded != 3 {
+		t.Errorf("trigger stats %+v: want the 3 inserts", s)
+	}
+
+	// AND the lake holds every event as a lake line, and the record that is not JSON under the error prefix
+	var ids []string
+	var errorObjects int
+	for _, o := range fire.Objects() {
+		if o.Error {
+			errorObjects++
+			continue
+		}
+		dec, err := lake.NewDecoder(bytes.NewReader(getObject(t, cfg, o.Bucket, o.Key)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			l, _, err := dec.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, _ := l.Header()
+			ids = append(ids, h.ID)
+		}
+		if !strings.HasPrefix(o.Key, "events/") || !strings.HasSuffix(o.Key, ".gz") {
+			t.Errorf("lake object %s", o.Key)
+		}
+	}
+	sort.Strings(ids)
+	if want := []string{"ev-0", "ev-1", "ev-2", "ev-3"}; fmt.Sprint(ids) != fmt.Sprint(want) || errorObjects != 1 {
+		t.Errorf("lake lines %v and %d error objects, want %v and 1", ids, errorObjects, want)
+	}
+}
