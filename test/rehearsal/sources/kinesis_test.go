@@ -329,7 +329,7 @@ func TestKinesisBisectIsolatesAPoisonRecord(t *testing.T) {
 }
 
 func TestKinesisRetriesThenOnFailureDestination(t *testing.T) {
-	for _, dest := range []string{"sqs", "s3"} {
+	for _, dest := range []string{"sqs", "sns", "s3"} {
 		t.Run(dest, func(t *testing.T) {
 			// GIVEN three records, a function that always fails, two retries and no bisect
 			cfg := moto.Config(t)
@@ -340,9 +340,15 @@ func TestKinesisRetriesThenOnFailureDestination(t *testing.T) {
 				written = append(written, seq)
 			}
 			var destARN, queueURL, bucket string
-			if dest == "sqs" {
+			switch dest {
+			case "sqs":
 				queueURL, destARN = newQueue(t, cfg, nil)
-			} else {
+			case "sns":
+				// A topic with a queue subscribed, raw, to read what was published.
+				var queueARN string
+				queueURL, queueARN = newQueue(t, cfg, nil)
+				destARN = newTopic(t, cfg, queueARN)
+			default:
 				bucket = newBucket(t, cfg)
 				destARN = "arn:aws:s3:::" + bucket
 			}
@@ -360,7 +366,7 @@ func TestKinesisRetriesThenOnFailureDestination(t *testing.T) {
 				t.Errorf("stats %+v", s)
 			}
 			var doc []byte
-			if dest == "sqs" {
+			if dest != "s3" {
 				bodies := receiveAll(t, cfg, queueURL)
 				if len(bodies) != 1 {
 					t.Fatalf("%d messages, want 1", len(bodies))
@@ -402,8 +408,8 @@ func TestKinesisRetriesThenOnFailureDestination(t *testing.T) {
 				}
 			}
 			payload, hasPayload := rec["payload"]
-			if dest == "sqs" && hasPayload {
-				t.Errorf("an SQS invocation record carries no payload")
+			if dest != "s3" && hasPayload {
+				t.Errorf("an %s invocation record carries no payload", dest)
 			}
 			if dest == "s3" {
 				b, _ := json.Marshal(payload)

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
@@ -216,6 +217,23 @@ func receiveAll(t testing.TB, cfg aws.Config, url string) []string {
 			bodies = append(bodies, aws.ToString(m.Body))
 		}
 	}
+}
+
+// newTopic creates an SNS topic with a queue subscribed for raw delivery, and returns the topic's ARN.
+func newTopic(t testing.TB, cfg aws.Config, queueARN string) string {
+	t.Helper()
+	ctx := context.Background()
+	c := sns.NewFromConfig(cfg)
+	out, err := c.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(uniqueName(t, "topic"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Subscribe(ctx, &sns.SubscribeInput{TopicArn: out.TopicArn, Protocol: aws.String("sqs"), Endpoint: &queueARN,
+		Attributes: map[string]string{"RawMessageDelivery": "true"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(out.TopicArn)
 }
 
 // newBucket creates an S3 bucket and returns its name.
