@@ -21,6 +21,13 @@
 // documented wildcard, and every function role to trust lambda.amazonaws.com. Refusals, by moto or by the gate, are
 // [Denial]s.
 //
+// moto's other limits the gate works around: it fails (500) on a trust policy with a service principal, so the
+// function roles are made assumable by the admin user once their trust in lambda.amazonaws.com is checked; it checks
+// signatures over S3 queries and keys with some escapes decoded, refusing any ListObjectsV2 by a prefix with a slash,
+// so the gate verifies such requests of the credentials it issued and signs them again as moto reads them; and it
+// answers refusals in XML whatever the protocol, so the gate turns those of JSON services into the
+// AccessDeniedException the SDK reads.
+//
 // The tests take the assembly from $EVENTLAKE_ASSEMBLY ([AssemblyDir]); `make test` sets it to the cdk.out it has just
 // synthesized.
 package rehearsal

@@ -36,9 +36,8 @@ type Rehearsal struct {
 	byName     map[string]*Function
 	sts        *sts.Client
 	iam        *iam.Client
-	taken      int // denials taken or checked
-	// Problems are what the rehearsal found wrong in the templates' IAM before anything ran (reported with t.Error).
-	problems []string
+	taken      int      // denials taken or checked
+	problems   []string // what Start found wrong in the templates' IAM before anything ran, reported with t.Error
 }
 
 // Function is one AWS::Lambda::Function of the templates, ready to run: a [lambdart.Function] (Invoke, Run, Logs,
@@ -181,6 +180,15 @@ func Start(t testing.TB, assemblyDir string, opts ...Option) *Rehearsal {
 	r.front.Account, r.front.Region = d.AccountID, d.Region
 	fsrv := httptest.NewServer(&frontGate{g: r.gate, front: r.front})
 	r.frontURL = fsrv.URL
+	t.Cleanup(func() {
+		r.front.Close()
+		fsrv.Close()
+		for _, fn := range r.functions {
+			fn.Close()
+		}
+		r.CheckDenials(t)
+		t.Log(r.iamSummary())
+	})
 
 	known := knownARNs(d)
 	for _, spec := range a.Functions {
@@ -196,15 +204,6 @@ func Start(t testing.TB, assemblyDir string, opts ...Option) *Rehearsal {
 	for _, p := range r.problems {
 		t.Error(p)
 	}
-	t.Cleanup(func() {
-		r.front.Close()
-		fsrv.Close()
-		for _, fn := range r.functions {
-			fn.Close()
-		}
-		r.CheckDenials(t)
-		t.Log(r.iamSummary())
-	})
 	t.Logf("rehearsal of %s: moto enforcing IAM in %s, %d resources materialized in %s, %d functions ready in %s",
 		assemblyDir, motoReady.Round(time.Millisecond), len(d.Resources), d.Elapsed.Round(time.Millisecond),
 		len(r.functions), time.Since(began).Round(time.Millisecond))
