@@ -7,14 +7,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http/httptest"
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/eventlake/eventlake/lake"
 	"github.com/eventlake/eventlake/test/moto"
@@ -22,8 +26,15 @@ import (
 	"github.com/eventlake/eventlake/test/rehearsal/lambdart"
 )
 
+var materialized struct {
+	once sync.Once
+	a    *cfn.Assembly
+	d    *cfn.Deployment
+	err  error
+}
+
 // blueprint materializes the blueprint's assembly ($EVENTLAKE_ASSEMBLY, which `make test` sets to the cdk.out it
-// synthesizes) in moto. Without it the test is skipped, loudly, and fails under CI=true.
+// synthesizes) in moto, once per test binary. Without it the test is skipped, loudly, and fails under CI=true.
 func blueprint(t *testing.T, cfg aws.Config) (*cfn.Assembly, *cfn.Deployment) {
 	t.Helper()
 	dir := os.Getenv("EVENTLAKE_ASSEMBLY")
@@ -35,22 +46,23 @@ func blueprint(t *testing.T, cfg aws.Config) (*cfn.Assembly, *cfn.Deployment) {
 		fmt.Fprintf(os.Stderr, "\n*** SKIPPING %s: %s ***\n\n", t.Name(), msg)
 		t.Skip(msg)
 	}
-	a, err := cfn.Load(dir)
-	if err != nil {
-		t.Fatal(err)
+	materialized.once.Do(func() {
+		start := time.Now()
+		if materialized.a, materialized.err = cfn.Load(dir); materialized.err != nil {
+			return
+		}
+		materialized.d, materialized.err = cfn.Materialize(context.Background(), cfg, materialized.a)
+		t.Logf("materialized the blueprint in %s", time.Since(start).Round(time.Millisecond))
+	})
+	if materialized.err != nil {
+		t.Fatal(materialized.err)
 	}
-	start := time.Now()
-	d, err := cfn.Materialize(context.Background(), cfg, a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("materialized the blueprint in %s", time.Since(start).Round(time.Millisecond))
-	return a, d
+	return materialized.a, materialized.d
 }
 
 // deployedFunction finds the function a mapping names (by name or ARN) and runs its asset's bootstrap under qemu
 // with its resolved environment, closed when the test ends.
-func deployedFunction(t *testing.T, a *cfn.Assembly, d *cfn.Deployment, nameOrARN string) *lambdart.Function {
+func deployedFunction(t *testing.T, a *cfn.Assembly, d *cfn.Deployment, nameOrARN string, endpoints map[string]string) *lambdart.Function {
 	t.Helper()
 	for _, f := range a.Functions {
 		ref, _ := d.Ref(f.Stack, f.LogicalID)
@@ -61,7 +73,8 @@ func deployedFunction(t *testing.T, a *cfn.Assembly, d *cfn.Deployment, nameOrAR
 		fn, err := lambdart.NewFunction(lambdart.Config{
 			Name: ref, AssetDir: f.AssetDir, Timeout: time.Duration(f.Timeout) * time.Second, MemoryMB: f.MemorySize,
 			Region: d.Region, Account: d.AccountID, Environment: d.Environment(f),
-			Credentials: lambdart.StaticCredentials("testing", "testing", ""), EndpointURL: moto.Endpoint(t), QEMU: lambdart.QEMU(t), Echo: t,
+			Credentials: lambdart.StaticCredentials("testing", "testing", ""), EndpointURL: moto.Endpoint(t), ServiceEndpoints: endpoints,
+			QEMU: lambdart.QEMU(t), Echo: t,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -135,16 +148,16 @@ func TestBlueprintSources(t *testing.T) {
 
 	// WHEN events reach the stream, the lake's delivery stream and the orders micro store (its listener subscribed
 	// with a type filter, its trigger on the table's stream with the INSERT filter) run their own bootstraps
-	transform := deployedFunction(t, a, d, lakeStream.Processor.LambdaARN)
+	transform := deployedFunction(t, a, d, lakeStream.Processor.LambdaARN, nil)
 	fire, err := NewFirehose(ctx, cfg, *lakeStream, transform, WithLogf(t.Logf))
 	if err != nil {
 		t.Fatal(err)
 	}
-	lst, err := NewKinesis(ctx, cfg, *listener, deployedFunction(t, a, d, listener.FunctionName), WithLogf(t.Logf))
+	lst, err := NewKinesis(ctx, cfg, *listener, deployedFunction(t, a, d, listener.FunctionName, nil), WithLogf(t.Logf))
 	if err != nil {
 		t.Fatal(err)
 	}
-	logic := deployedFunction(t, a, d, trigger.FunctionName)
+	logic := deployedFunction(t, a, d, trigger.FunctionName, nil)
 	trg, err := NewDynamoDB(ctx, cfg, *trigger, logic, WithLogf(t.Logf))
 	if err != nil {
 		t.Fatal(err)
@@ -213,5 +226,124 @@ func TestBlueprintSources(t *testing.T) {
 	sort.Strings(ids)
 	if want := []string{"ev-0", "ev-1", "ev-2", "ev-3"}; fmt.Sprint(ids) != fmt.Sprint(want) || errorObjects != 1 {
 		t.Errorf("lake lines %v and %d error objects, want %v and 1", ids, errorObjects, want)
+	}
+}
+
+func TestBlueprintObserverLoop(t *testing.T) {
+	// GIVEN the blueprint materialized in moto, the lake's delivery stream, and the observer's monitor and observer on
+	// their own bootstraps, their SQS calls through a DelayFront that makes the observer's 30 s delays 1 s
+	cfg := moto.Config(t)
+	a, d := blueprint(t, cfg)
+	ctx := context.Background()
+	front, err := NewDelayFront(moto.Endpoint(t), ScaleDelays(1.0/30))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(front)
+	defer srv.Close()
+	sqsFront := map[string]string{"SQS": srv.URL}
+	var monitor, observer *SQS
+	var topic string
+	for _, r := range a.ResourcesOfType("AWS::Lambda::EventSourceMapping") {
+		props := d.Properties(r.Stack, r.LogicalID)
+		s, err := SQSSettingsFrom(props)
+		if err != nil {
+			continue // not a queue
+		}
+		fn := deployedFunction(t, a, d, s.FunctionName, sqsFront)
+		q, err := NewSQS(ctx, cfg, s, fn, WithLogf(t.Logf), WithPollInterval(50*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range a.Functions {
+			if ref, _ := d.Ref(f.Stack, f.LogicalID); ref == s.FunctionName {
+				if env := d.Environment(f); env["UNCHANGED"] != "" {
+					observer, topic = q, env["TOPIC_ARN"]
+				} else {
+					monitor = q
+				}
+			}
+		}
+	}
+	if monitor == nil || observer == nil || topic == "" {
+		t.Fatalf("the blueprint's monitor (%v) or observer (%v) mapping, or the observer's topic %q, is missing", monitor != nil, observer != nil, topic)
+	}
+	announcements, announcementsARN := newQueue(t, cfg, nil)
+	if _, err := sns.NewFromConfig(cfg).Subscribe(ctx, &sns.SubscribeInput{TopicArn: &topic, Protocol: aws.String("sqs"), Endpoint: &announcementsARN,
+		Attributes: map[string]string{"RawMessageDelivery": "true"}}); err != nil {
+		t.Fatal(err)
+	}
+	// moto cannot deliver an EventBridge event to a Lambda target (it fails PutEvents with NotImplementedError): the
+	// pipeline's rule on DataSetReady would fail the observer's announcement. The pipeline is not under test here.
+	eb := eventbridge.NewFromConfig(cfg)
+	rules, err := eb.ListRules(ctx, &eventbridge.ListRulesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rule := range rules.Rules {
+		tg, err := eb.ListTargetsByRule(ctx, &eventbridge.ListTargetsByRuleInput{Rule: rule.Name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, target := range tg.Targets {
+			if strings.Contains(aws.ToString(target.Arn), ":lambda:") {
+				t.Logf("removing target %s of rule %s: moto cannot deliver to Lambda", aws.ToString(target.Arn), aws.ToString(rule.Name))
+				eb.RemoveTargets(ctx, &eventbridge.RemoveTargetsInput{Rule: rule.Name, Ids: []string{aws.ToString(target.Id)}})
+			}
+		}
+	}
+	var lakeStream FirehoseSettings
+	for _, r := range a.ResourcesOfType("AWS::KinesisFirehose::DeliveryStream") {
+		if lakeStream, err = FirehoseSettingsFrom(d.Properties(r.Stack, r.LogicalID)); err != nil {
+			t.Fatal(err)
+		}
+		lakeStream.DeliveryStreamName, _ = d.Ref(r.Stack, r.LogicalID)
+	}
+	fire, err := NewFirehose(ctx, cfg, lakeStream, deployedFunction(t, a, d, lakeStream.Processor.LambdaARN, nil), WithLogf(t.Logf))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// WHEN an event reaches the stream, the lake writes its object, S3 tells EventBridge, and the monitor and the
+	// observer run until their queues are empty
+	put(t, cfg, lakeStream.SourceStreamARN, "o-9", []byte(`{"id":"obs-1","type":"order-created","partitionKey":"o-9"}`), "")
+	drain(t, fire)
+	var object DeliveredObject
+	for _, o := range fire.Objects() {
+		if !o.Error {
+			object = o
+		}
+	}
+	start := time.Now()
+	drain(t, monitor)
+	drain(t, observer)
+	t.Logf("the observer loop ran in %s: monitor %+v, observer %+v", time.Since(start).Round(time.Millisecond), monitor.Stats(), observer.Stats())
+
+	// THEN the observer announced the object's hour ready on its topic, after readings 30 s apart as asked (1 s apart
+	// here)
+	parts := strings.SplitN(object.Key, "/", 6)
+	dataSet := object.Bucket + "/" + strings.Join(parts[:5], "/") + "/"
+	var found bool
+	for _, body := range receiveAll(t, cfg, announcements) {
+		var an struct {
+			DataSet  string `json:"dataSet"`
+			Objects  int    `json:"objects"`
+			Readings int    `json:"readings"`
+		}
+		if json.Unmarshal([]byte(body), &an) == nil && an.DataSet == dataSet && an.Objects >= 1 && an.Readings >= 3 {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no announcement of %s", dataSet)
+	}
+	delays := front.Delays()
+	if len(delays) < 3 {
+		t.Errorf("%d delayed sends, want a reading at least every step", len(delays))
+	}
+	for _, dl := range delays {
+		if dl.Requested != 30*time.Second || dl.Applied != time.Second {
+			t.Errorf("delay %+v: want 30 s asked, 1 s applied", dl)
+		}
 	}
 }
