@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
@@ -212,26 +212,55 @@ func (k *Kinesis) read(ctx context.Context, shardID, after string) ([]streamReco
 	return recs, nil
 }
 
+// kinesisEventRecord is a record of the events.KinesisEvent, with the fields in the order of AWS's example event and
+// the arrival time as Lambda writes it: float seconds with exactly three decimals (aws-lambda-go's SecondsEpochTime
+// writes float64 artefacts such as 1700000000.1260002).
+type kinesisEventRecord struct {
+	Kinesis           kinesisRecordData `json:"kinesis"`
+	EventSource       string            `json:"eventSource"`
+	EventVersion      string            `json:"eventVersion"`
+	EventID           string            `json:"eventID"`
+	EventName         string            `json:"eventName"`
+	InvokeIdentityARN string            `json:"invokeIdentityArn"`
+	AWSRegion         string            `json:"awsRegion"`
+	EventSourceARN    string            `json:"eventSourceARN"`
+}
+
+type kinesisRecordData struct {
+	KinesisSchemaVersion        string      `json:"kinesisSchemaVersion"`
+	PartitionKey                string      `json:"partitionKey"`
+	SequenceNumber              string      `json:"sequenceNumber"`
+	Data                        []byte      `json:"data"`
+	ApproximateArrivalTimestamp json.Number `json:"approximateArrivalTimestamp"`
+	EncryptionType              string      `json:"encryptionType,omitempty"`
+}
+
+// secondsMillis writes t as epoch seconds with three decimals.
+func secondsMillis(t time.Time) json.Number {
+	ms := t.UnixMilli()
+	return json.Number(fmt.Sprintf("%d.%03d", ms/1000, ms%1000))
+}
+
 // record builds the record Lambda hands the function for a Kinesis record.
 func (k *Kinesis) record(shardID string, r ktypes.Record) (streamRecord, error) {
 	seq := aws.ToString(r.SequenceNumber)
 	arrival := millis(aws.ToTime(r.ApproximateArrivalTimestamp))
-	ev := events.KinesisEventRecord{
-		AwsRegion:         k.region,
-		EventID:           shardID + ":" + seq,
-		EventName:         "aws:kinesis:record",
-		EventSource:       "aws:kinesis",
-		EventSourceArn:    k.srcARN,
-		EventVersion:      "1.0",
-		InvokeIdentityArn: k.role,
-		Kinesis: events.KinesisRecord{
-			ApproximateArrivalTimestamp: events.SecondsEpochTime{Time: arrival},
-			Data:                        r.Data,
-			EncryptionType:              string(r.EncryptionType),
+	ev := kinesisEventRecord{
+		Kinesis: kinesisRecordData{
+			KinesisSchemaVersion:        "1.0",
 			PartitionKey:                aws.ToString(r.PartitionKey),
 			SequenceNumber:              seq,
-			KinesisSchemaVersion:        "1.0",
+			Data:                        r.Data,
+			ApproximateArrivalTimestamp: secondsMillis(arrival),
+			EncryptionType:              string(r.EncryptionType),
 		},
+		EventSource:       "aws:kinesis",
+		EventVersion:      "1.0",
+		EventID:           shardID + ":" + seq,
+		EventName:         "aws:kinesis:record",
+		InvokeIdentityARN: k.role,
+		AWSRegion:         k.region,
+		EventSourceARN:    k.srcARN,
 	}
 	if ev.Kinesis.EncryptionType == string(ktypes.EncryptionTypeNone) {
 		ev.Kinesis.EncryptionType = ""

@@ -115,9 +115,16 @@ func TestKinesisEventIsWhatLambdaSends(t *testing.T) {
 		}
 		// Float seconds with at most millisecond precision, as Kinesis keeps it.
 		ts := string(kin["approximateArrivalTimestamp"])
-		if !regexp.MustCompile(`^\d{10}(\.\d{1,3})?$`).MatchString(ts) {
+		if !regexp.MustCompile(`^\d{10}\.\d{3}$`).MatchString(ts) {
 			t.Errorf("approximateArrivalTimestamp %s: want float seconds with millisecond precision", ts)
 		}
+	}
+	// In the order of AWS's example event.
+	order := `^\{"Records":\[\{"kinesis":\{"kinesisSchemaVersion":"1\.0","partitionKey":"order-1","sequenceNumber":"\d+","data":"[^"]+",` +
+		`"approximateArrivalTimestamp":\d+\.\d{3}\},"eventSource":"aws:kinesis","eventVersion":"1\.0","eventID":"shardId-\d+:\d+",` +
+		`"eventName":"aws:kinesis:record","invokeIdentityArn":"[^"]+","awsRegion":"us-east-1","eventSourceARN":"[^"]+"\},`
+	if !regexp.MustCompile(order).Match(got[0]) {
+		t.Errorf("event %s\ndoes not match %s", got[0], order)
 	}
 	ev := kinesisEvent(t, got[0])
 	want := []struct{ seq, key, data string }{{seq1, "order-1", `{"id":"e1","type":"order-created"}`}, {seq2, "order-2", "not json"}}
