@@ -122,34 +122,46 @@ func TestSQSEventIsWhatLambdaSends(t *testing.T) {
 }
 
 func TestSQSBatchSize(t *testing.T) {
-	// GIVEN 25 messages and a batch size of 10
-	cfg := moto.Config(t)
-	url, arn := newQueue(t, cfg, nil)
-	c := sqs.NewFromConfig(cfg)
-	for i := 0; i < 25; i++ {
-		send(t, c, url, fmt.Sprint(i), nil)
-	}
-	fn := &calls{}
-	q := newSQS(t, cfg, SQSSettings{EventSourceARN: arn, BatchSize: 10}, fn)
-
-	// WHEN the queue is drained
-	drain(t, q)
-
-	// THEN the function got three batches of at most 10, every message once
-	var sizes []int
-	seen := map[string]bool{}
-	for _, p := range fn.all() {
-		ev := sqsEvent(t, p)
-		sizes = append(sizes, len(ev.Records))
-		for _, r := range ev.Records {
-			if seen[r.Body] {
-				t.Errorf("message %s delivered twice", r.Body)
+	for _, c := range []struct {
+		batch  int
+		window time.Duration
+		want   []int
+	}{
+		{4, 0, []int{4, 4, 4, 4, 4, 4, 1}},
+		{10, 0, []int{10, 10, 5}},
+		{20, time.Second, []int{20, 5}}, // more than one ReceiveMessage (10 at most) per batch
+	} {
+		t.Run(fmt.Sprint(c.batch), func(t *testing.T) {
+			// GIVEN 25 messages
+			cfg := moto.Config(t)
+			url, arn := newQueue(t, cfg, nil)
+			c2 := sqs.NewFromConfig(cfg)
+			for i := 0; i < 25; i++ {
+				send(t, c2, url, fmt.Sprint(i), nil)
 			}
-			seen[r.Body] = true
-		}
-	}
-	if !reflect.DeepEqual(sizes, []int{10, 10, 5}) || len(seen) != 25 {
-		t.Errorf("batch sizes %v, %d messages", sizes, len(seen))
+			fn := &calls{}
+			q := newSQS(t, cfg, SQSSettings{EventSourceARN: arn, BatchSize: c.batch, MaximumBatchingWindow: c.window}, fn)
+
+			// WHEN the queue is drained
+			drain(t, q)
+
+			// THEN the function got full batches of the batch size, every message once
+			var sizes []int
+			seen := map[string]bool{}
+			for _, p := range fn.all() {
+				ev := sqsEvent(t, p)
+				sizes = append(sizes, len(ev.Records))
+				for _, r := range ev.Records {
+					if seen[r.Body] {
+						t.Errorf("message %s delivered twice", r.Body)
+					}
+					seen[r.Body] = true
+				}
+			}
+			if !reflect.DeepEqual(sizes, c.want) || len(seen) != 25 {
+				t.Errorf("batch sizes %v, want %v; %d messages", sizes, c.want, len(seen))
+			}
+		})
 	}
 }
 
