@@ -58,7 +58,8 @@ type Delay struct {
 //
 // The delays are shortened, not removed, by ScaleDelays, so messages keep their relative order in time; a queue's
 // own DelaySeconds attribute (a default delay) is not changed. Time-dependent logic in the function itself (such as
-// the observer's maximum wait, read from its own clock) sees the real, shortened time.
+// the observer's maximum wait, read from its own clock) sees the real, shortened time. A DelayFront is safe for
+// concurrent use.
 type DelayFront struct {
 	upstream *url.URL
 	policy   DelayPolicy

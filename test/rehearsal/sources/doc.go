@@ -16,8 +16,13 @@
 //   - Firehose: a delivery stream with a Kinesis source, a Lambda transformation and an S3 destination: the
 //     transformation's event and its retries, the object layout, compression and error output Firehose writes.
 //
-// Every driver has a Drain method that processes until its source has nothing more to give, and counters for tests.
-// Each driver's documentation lists exactly what it emulates and what it does not. Settings are read from a template's
-// resolved properties (cfn.Deployment.Properties) by KinesisSettingsFrom, DynamoDBSettingsFrom, SQSSettingsFrom and
+// Every driver has a Drain method that processes until its source has nothing more to give (the SQS driver also
+// waits for messages in flight or delayed), and counters for tests. Each driver's documentation lists exactly what
+// it emulates and what it does not. Settings are read from a template's resolved properties
+// (cfn.Deployment.Properties) by KinesisSettingsFrom, DynamoDBSettingsFrom, SQSSettingsFrom and
 // FirehoseSettingsFrom.
+//
+// Time: batching and buffering windows are never waited for (Drain acts as if they had elapsed). Where the rehearsal
+// would otherwise wait in real time, options compress it: WithClock ages stream records, WithFailedVisibility makes
+// failed SQS messages visible again sooner, and a DelayFront shortens message delays.
 package sources

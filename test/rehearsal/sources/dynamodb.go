@@ -34,6 +34,8 @@ import (
 // backoff, no throttling, no metrics). moto gives every record awsRegion us-east-1 and its own SizeBytes estimate:
 // the driver sets awsRegion from the stream's ARN and passes SizeBytes on. moto keeps one shard per table, so shard
 // lineage is never exercised.
+//
+// Drain is not safe for concurrent use; Stats and Failures may be called at any time, Checkpoints between Drains.
 type DynamoDB struct {
 	e        *engine
 	client   *dynamodbstreams.Client

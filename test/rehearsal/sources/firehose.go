@@ -25,12 +25,19 @@ const mib = 1 << 20
 
 // Firehose's defaults.
 const (
-	DefaultFirehoseBufferingSizeMB     = 5
-	DefaultFirehoseBufferingInterval   = 300 * time.Second
-	DefaultProcessorBufferSizeMB       = 1
-	DefaultProcessorBufferInterval     = 60 * time.Second
-	DefaultProcessorNumberOfRetries    = 3
-	ErrorOutputTypeProcessingFailed    = "processing-failed"
+	DefaultFirehoseBufferingSizeMB   = 5
+	DefaultFirehoseBufferingInterval = 300 * time.Second
+	DefaultProcessorBufferSizeMB     = 1
+	DefaultProcessorBufferInterval   = 60 * time.Second
+	DefaultProcessorNumberOfRetries  = 3
+)
+
+// ErrorOutputTypeProcessingFailed is what !{firehose:error-output-type} evaluates to for records the transformation
+// failed.
+const ErrorOutputTypeProcessingFailed = "processing-failed"
+
+// The error codes and messages of Firehose's error records.
+const (
 	processingFailedStatusErrorCode    = "Lambda.ProcessingFailedStatus"
 	processingFailedStatusErrorMessage = "ProcessingFailed status set for record"
 	functionErrorCode                  = "Lambda.FunctionError"
@@ -209,6 +216,9 @@ func FirehoseSettingsFrom(m map[string]any) (FirehoseSettings, error) {
 // retries, and throughput limits. The recordId is opaque to the function; here it is the sequence number followed
 // by a 20-digit subsequence number and the shard's number. The lambdaArn of error records is the processor's
 // LambdaArn, with :$LATEST appended when it names no version (as published samples of error records show).
+// Whether Firehose compresses its error objects is not documented: they are compressed here like the data objects.
+//
+// Drain is not safe for concurrent use; Stats and Objects may be called at any time.
 type Firehose struct {
 	s        FirehoseSettings
 	fn       Invoker

@@ -90,8 +90,8 @@ func TestFirehoseWritesTheLakeLayout(t *testing.T) {
 	stream := newStream(t, cfg, 2)
 	bucket := newBucket(t, cfg)
 	put(t, cfg, stream, "early", []byte(`{"id":"before"}`), "")
-	var events_ [][]byte
-	fn := &calls{handle: func(_ int, p []byte) ([]byte, error) { events_ = append(events_, p); return lakeLike(t, p) }}
+	var invocations [][]byte
+	fn := &calls{handle: func(_ int, p []byte) ([]byte, error) { invocations = append(invocations, p); return lakeLike(t, p) }}
 	name := uniqueName(t, "lake")
 	f := newFirehose(t, cfg, lakeSettings(name, stream, bucket), fn)
 	datas := []string{`{"id":"1"}`, `not json`, `{"id":"2"}`, `{"drop":true}`, `{"id":"3"}`}
@@ -105,14 +105,14 @@ func TestFirehoseWritesTheLakeLayout(t *testing.T) {
 	}
 
 	// THEN the transformation got one event as Firehose writes it, with the five records in arrival order
-	if len(events_) != 1 {
-		t.Fatalf("%d invocations, want 1", len(events_))
+	if len(invocations) != 1 {
+		t.Fatalf("%d invocations, want 1", len(invocations))
 	}
 	var in events.KinesisFirehoseEvent
-	json.Unmarshal(events_[0], &in)
+	json.Unmarshal(invocations[0], &in)
 	if in.InvocationID == "" || in.DeliveryStreamArn != "arn:aws:firehose:us-east-1:123456789012:deliverystream/"+name ||
 		in.SourceKinesisStreamArn != stream || in.Region != "us-east-1" || len(in.Records) != 5 {
-		t.Fatalf("event %s", events_[0])
+		t.Fatalf("event %s", invocations[0])
 	}
 	oldest := in.Records[0].ApproximateArrivalTimestamp.Time
 	for i, r := range in.Records {
@@ -125,8 +125,8 @@ func TestFirehoseWritesTheLakeLayout(t *testing.T) {
 			t.Errorf("record %d arrived before the first", i)
 		}
 	}
-	if !regexp.MustCompile(`"approximateArrivalTimestamp":\d{13},`).Match(events_[0]) || !strings.Contains(string(events_[0]), `"subsequenceNumber":0`) {
-		t.Errorf("timestamps and subsequence numbers are not epoch milliseconds and 0: %s", events_[0])
+	if !regexp.MustCompile(`"approximateArrivalTimestamp":\d{13},`).Match(invocations[0]) || !strings.Contains(string(invocations[0]), `"subsequenceNumber":0`) {
+		t.Errorf("timestamps and subsequence numbers are not epoch milliseconds and 0: %s", invocations[0])
 	}
 
 	// AND one gzip object under the hour of the oldest record holds the Ok records' data, concatenated
@@ -170,8 +170,8 @@ func TestFirehoseWritesTheLakeLayout(t *testing.T) {
 	if err := f.Drain(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(f.Objects()); n != 2 || len(events_) != 1 {
-		t.Errorf("%d objects, %d invocations after a second drain", n, len(events_))
+	if n := len(f.Objects()); n != 2 || len(invocations) != 1 {
+		t.Errorf("%d objects, %d invocations after a second drain", n, len(invocations))
 	}
 }
 

@@ -21,7 +21,8 @@ import (
 //   - the event: Records of eventSource aws:kinesis, eventName aws:kinesis:record, eventVersion 1.0, eventID
 //     "<shardId>:<sequenceNumber>", eventSourceARN (the stream's ARN), awsRegion, invokeIdentityArn (WithRoleARN)
 //     and kinesis{kinesisSchemaVersion 1.0, partitionKey, sequenceNumber, data (base64),
-//     approximateArrivalTimestamp (float seconds, millisecond precision), encryptionType when the record has one};
+//     approximateArrivalTimestamp (epoch seconds with three decimals), encryptionType when the record has one}, in
+//     the field order of AWS's example event;
 //   - batches of up to BatchSize records of one shard, cut before Lambda's 6 MB payload limit;
 //   - the starting position: TRIM_HORIZON, LATEST (taken when NewKinesis runs, standing for the mapping's creation)
 //     or AT_TIMESTAMP;
@@ -33,12 +34,16 @@ import (
 //   - BisectBatchOnFunctionError: a failed batch is split in two halves, each processed in turn; with
 //     ReportBatchItemFailures a partial failure splits the batch at the failed record. Splits do not consume the
 //     retry quota;
-//   - MaximumRetryAttempts (-1 infinite): a batch of records that failed more than that many retries is given up;
+//   - MaximumRetryAttempts (-1 infinite): records whose invocation failed more than that many retries are given up
+//     (condition RetryAttemptsExhausted); a partial failure without bisection counts as a failed attempt of the
+//     records from the failed one;
 //   - MaximumRecordAgeInSeconds (-1 infinite): records older than that when they would be invoked are given up
 //     without invocation (condition RecordAgeExceeded). WithClock moves time;
-//   - the on-failure destination: the invocation record with KinesisBatchInfo, sent to moto (SQS SendMessage, SNS
-//     Publish, or an S3 object aws/lambda/<mapping UUID>/<shardId>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<uuid> that adds
-//     the payload, {"Records":[…]}); without a destination the records are dropped, and recorded in Failures;
+//   - the on-failure destination: the invocation record (requestContext with the last failed invocation's request
+//     id, functionArn, condition and approximateInvokeCount; responseContext when the records were invoked;
+//     version; timestamp) with KinesisBatchInfo, sent to moto: SQS SendMessage, SNS Publish, or an S3 object
+//     aws/lambda/<mapping UUID>/<shardId>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<uuid> that adds the payload,
+//     {"Records":[…]}. Without a destination the records are dropped; Failures lists them either way;
 //   - order: the records of a shard are handed over in sequence order, one batch at a time; shards run
 //     concurrently; a child shard after its parents.
 //
@@ -47,7 +52,11 @@ import (
 // stream (SubscribeToShard is not used; the records are the same); tumbling windows, Kinesis aggregation
 // (de-aggregation of KPL records), iterator expiry, throttling, GetRecords limits, metrics and the mapping's state
 // are not emulated; retries are immediate (no backoff); a batch with infinite retries and no record age loops until
-// the context ends. Requests ids of successful invocations are not known (a new UUID stands in).
+// the context ends. The request id of an invocation that is not a *lambdart.FunctionError or *lambdart.RuntimeError
+// is not known (a new UUID stands in). The eventSourceARN of a consumer's records is the stream's ARN
+// (WithEventSourceARN changes it): AWS's documentation shows no event of a consumer mapping.
+//
+// Drain is not safe for concurrent use; Stats and Failures may be called at any time, Checkpoints between Drains.
 type Kinesis struct {
 	e        *engine
 	client   *kinesis.Client

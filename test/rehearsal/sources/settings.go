@@ -12,7 +12,7 @@ import (
 	"github.com/eventlake/eventlake/mapping"
 )
 
-// Lambda's defaults for a stream event source mapping.
+// Lambda's default batch sizes of a stream (Kinesis, DynamoDB Streams) and of an SQS event source mapping.
 const (
 	DefaultStreamBatchSize = 100
 	DefaultSQSBatchSize    = 10

@@ -39,6 +39,8 @@ import (
 // (an SQS batch of 10 cannot reach it); FIFO queues beyond what moto does (message groups are moto's; Lambda's
 // stopping of a group after a failure is not emulated); Lambda's concurrency scaling (one batch at a time);
 // ScalingConfig and metrics.
+//
+// Poll and Drain are not safe for concurrent use; Stats may be called at any time.
 type SQS struct {
 	client   *sqs.Client
 	s        SQSSettings
