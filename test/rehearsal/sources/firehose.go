@@ -378,6 +378,7 @@ func (f *Firehose) Drain(ctx context.Context) error {
 	var failed []errorDoc
 	if f.s.Processor == nil {
 		ok = recs
+		f.count(func(s *FirehoseStats) { s.Ok += len(recs) })
 	} else {
 		limit := f.s.Processor.BufferSizeMB * mib
 		for start := 0; start < len(recs); {

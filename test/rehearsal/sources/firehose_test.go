@@ -345,3 +345,36 @@ func TestFirehoseSettingsFrom(t *testing.T) {
 		t.Error("a DirectPut delivery stream was accepted")
 	}
 }
+
+func TestFirehoseWithoutTransformationOrExpressions(t *testing.T) {
+	// GIVEN an uncompressed delivery stream with no processor and a prefix without expressions
+	cfg := moto.Config(t)
+	stream := newStream(t, cfg, 1)
+	bucket := newBucket(t, cfg)
+	name := uniqueName(t, "raw")
+	f := newFirehose(t, cfg, FirehoseSettings{DeliveryStreamName: name, SourceStreamARN: stream, BucketARN: "arn:aws:s3:::" + bucket, Prefix: "raw/"}, nil,
+		WithStartingPosition("TRIM_HORIZON"))
+	put(t, cfg, stream, "k", []byte("a"), "")
+	put(t, cfg, stream, "k", []byte("b"), "")
+
+	// WHEN the delivery stream is drained
+	if err := f.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	// THEN the records are concatenated as they came, under the prefix and Firehose's default hour path
+	objects := f.Objects()
+	if len(objects) != 1 || !keyPattern("raw/", name, objects[0].Oldest, "").MatchString(objects[0].Key) {
+		t.Fatalf("objects %+v", objects)
+	}
+	if got := string(getObject(t, cfg, bucket, objects[0].Key)); got != "ab" {
+		t.Errorf("object holds %q", got)
+	}
+	if s := f.Stats(); s.Ok != 2 || s.Invocations != 0 {
+		t.Errorf("stats %+v", s)
+	}
+	if _, err := NewFirehose(context.Background(), cfg, FirehoseSettings{DeliveryStreamName: name, SourceStreamARN: stream,
+		BucketARN: "arn:aws:s3:::" + bucket, Prefix: "x/!{timestamp:yyyy}/"}, nil); err == nil {
+		t.Error("a prefix with expressions and no ErrorOutputPrefix was accepted")
+	}
+}
