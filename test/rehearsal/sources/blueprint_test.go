@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -231,11 +232,21 @@ func TestBlueprintSources(t *testing.T) {
 
 func TestBlueprintObserverLoop(t *testing.T) {
 	// GIVEN the blueprint materialized in moto, the lake's delivery stream, and the observer's monitor and observer on
-	// their own bootstraps, their SQS calls through a DelayFront that makes the observer's 30 s delays 1 s
+	// their own bootstraps, their SQS calls through a DelayFront that makes the observer's delays (its template's
+	// DELAY_SECONDS) 1 s
 	cfg := moto.Config(t)
 	a, d := blueprint(t, cfg)
 	ctx := context.Background()
-	front, err := NewDelayFront(moto.Endpoint(t), ScaleDelays(1.0/30))
+	delay := 0
+	for _, f := range a.Functions {
+		if env := d.Environment(f); env["UNCHANGED"] != "" {
+			delay, _ = strconv.Atoi(env["DELAY_SECONDS"])
+		}
+	}
+	if delay <= 0 {
+		t.Fatal("the templates hold no observer with a DELAY_SECONDS")
+	}
+	front, err := NewDelayFront(moto.Endpoint(t), ScaleDelays(1/float64(delay)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,8 +330,8 @@ func TestBlueprintObserverLoop(t *testing.T) {
 	drain(t, observer)
 	t.Logf("the observer loop ran in %s: monitor %+v, observer %+v", time.Since(start).Round(time.Millisecond), monitor.Stats(), observer.Stats())
 
-	// THEN the observer announced the object's hour ready on its topic, after readings 30 s apart as asked (1 s apart
-	// here)
+	// THEN the observer announced the object's hour ready on its topic, after readings DELAY_SECONDS apart as asked
+	// (1 s apart here)
 	parts := strings.SplitN(object.Key, "/", 6)
 	dataSet := object.Bucket + "/" + strings.Join(parts[:5], "/") + "/"
 	var found bool
@@ -342,8 +353,8 @@ func TestBlueprintObserverLoop(t *testing.T) {
 		t.Errorf("%d delayed sends, want a reading at least every step", len(delays))
 	}
 	for _, dl := range delays {
-		if dl.Requested != 30*time.Second || dl.Applied != time.Second {
-			t.Errorf("delay %+v: want 30 s asked, 1 s applied", dl)
+		if dl.Requested != time.Duration(delay)*time.Second || dl.Applied != time.Second {
+			t.Errorf("delay %+v: want %d s asked, 1 s applied", dl, delay)
 		}
 	}
 }
