@@ -7,9 +7,6 @@ import (
 	"io"
 	"math/big"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -26,56 +23,14 @@ import (
 	"github.com/eventlake/eventlake/test/rehearsal/lambdart"
 )
 
-// buildRoot holds the bootstraps the end-to-end tests build, one directory per package.
-var buildRoot string
-
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "sources-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	buildRoot = dir
 	code := moto.Run(m)
-	os.RemoveAll(dir)
+	lambdart.RemoveBuilds()
 	os.Exit(code)
 }
 
-type build struct {
-	once sync.Once
-	dir  string
-	err  error
-}
-
-var builds sync.Map // package path → *build
-
-// bootstrapDir builds a handler package as it is deployed (linux/arm64, lambda.norpc, trimmed, stripped) into a
-// directory of its own, once per test binary, and returns that asset directory.
-func bootstrapDir(t testing.TB, pkg string) string {
-	t.Helper()
-	v, _ := builds.LoadOrStore(pkg, &build{})
-	b := v.(*build)
-	b.once.Do(func() {
-		b.dir = filepath.Join(buildRoot, strings.ReplaceAll(pkg, "/", "_"))
-		start := time.Now()
-		gotool := filepath.Join(runtime.GOROOT(), "bin", "go")
-		if p, err := exec.LookPath("go"); err == nil {
-			gotool = p
-		}
-		cmd := exec.Command(gotool, "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w",
-			"-o", filepath.Join(b.dir, "bootstrap"), pkg)
-		cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.err = fmt.Errorf("build %s: %v\n%s", pkg, err, out)
-			return
-		}
-		t.Logf("built %s for linux/arm64 in %s", pkg, time.Since(start).Round(time.Millisecond))
-	})
-	if b.err != nil {
-		t.Fatal(b.err)
-	}
-	return b.dir
-}
+// bootstrapDir builds a handler package as it is deployed and returns its asset directory.
+func bootstrapDir(t testing.TB, pkg string) string { return lambdart.Build(t, pkg) }
 
 // newFunction runs a handler package's bootstrap under qemu, pointed at moto, closed when the test ends.
 func newFunction(t testing.TB, name, pkg string, env map[string]string) *lambdart.Function {
