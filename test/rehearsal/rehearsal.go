@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
-	"os"
 	"regexp"
 	"slices"
 	"sort"
@@ -99,16 +98,7 @@ func WithMaterializeOptions(opts ...cfn.Option) Option {
 // cdk.out it has just synthesized). When it is not set the test fails under CI=true and is skipped, loudly, otherwise.
 func AssemblyDir(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv("EVENTLAKE_ASSEMBLY")
-	if dir == "" {
-		msg := "EVENTLAKE_ASSEMBLY is not set: `make test` sets it; or run `cdk synth --quiet -o DIR` and set EVENTLAKE_ASSEMBLY=DIR"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		fmt.Fprintf(os.Stderr, "\n*** SKIPPING %s: %s ***\n\n", t.Name(), msg)
-		t.Skip(msg)
-	}
-	return dir
+	return cfn.AssemblyDir(t)
 }
 
 // Start deploys the cloud assembly in assemblyDir for the test, and undoes everything when the test ends:

@@ -39,15 +39,7 @@ var knownGaps = []string{
 // has just synthesized). Without it the test is skipped, loudly, and fails under CI=true.
 func blueprintAssembly(t *testing.T) *Assembly {
 	t.Helper()
-	dir := os.Getenv("EVENTLAKE_ASSEMBLY")
-	if dir == "" {
-		msg := "EVENTLAKE_ASSEMBLY is not set: `make test` sets it; or run `cdk synth --quiet -o DIR` and set EVENTLAKE_ASSEMBLY=DIR"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		fmt.Fprintf(os.Stderr, "\n*** SKIPPING %s: %s ***\n\n", t.Name(), msg)
-		t.Skip(msg)
-	}
+	dir := AssemblyDir(t)
 	a, err := Load(dir)
 	if err != nil {
 		t.Fatal(err)

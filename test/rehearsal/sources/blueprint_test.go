@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http/httptest"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,15 +37,7 @@ var materialized struct {
 // synthesizes) in moto, once per test binary. Without it the test is skipped, loudly, and fails under CI=true.
 func blueprint(t *testing.T, cfg aws.Config) (*cfn.Assembly, *cfn.Deployment) {
 	t.Helper()
-	dir := os.Getenv("EVENTLAKE_ASSEMBLY")
-	if dir == "" {
-		msg := "EVENTLAKE_ASSEMBLY is not set: `make test` sets it; or run `cdk synth --quiet -o DIR` and set EVENTLAKE_ASSEMBLY=DIR"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		fmt.Fprintf(os.Stderr, "\n*** SKIPPING %s: %s ***\n\n", t.Name(), msg)
-		t.Skip(msg)
-	}
+	dir := cfn.AssemblyDir(t)
 	materialized.once.Do(func() {
 		start := time.Now()
 		if materialized.a, materialized.err = cfn.Load(dir); materialized.err != nil {
