@@ -210,6 +210,9 @@ func FirehoseSettingsFrom(m map[string]any) (FirehoseSettings, error) {
 //     like the data objects. A record the function set to ProcessingFailed has errorCode
 //     Lambda.ProcessingFailedStatus.
 //
+// Arrival times are the source stream's; SetArrivalClock makes records stand for having arrived at other times (moto
+// stamps them with the real time), for every use above at once.
+//
 // What it does not emulate: buffering intervals (Drain writes what it has read, as if they had elapsed); dynamic
 // partitioning (partitionKeyFrom… expressions are refused), record format conversion, other processors, S3 backup,
 // KMS encryption settings, CloudWatch logging, the 6 MB response limit beyond what the Invoker enforces, S3 write
@@ -235,6 +238,7 @@ type Firehose struct {
 	mu      sync.Mutex
 	stats   FirehoseStats
 	objects []DeliveredObject
+	arrival func(time.Time) time.Time // see SetArrivalClock; nil for the stream's own times
 }
 
 // FirehoseStats counts what a Firehose driver did.
@@ -344,6 +348,37 @@ func NewFirehose(ctx context.Context, cfg aws.Config, s FirehoseSettings, transf
 
 // Settings returns the settings the driver runs with, defaults filled in.
 func (f *Firehose) Settings() FirehoseSettings { return f.s }
+
+// SetArrivalClock makes the records that later Drains read stand for records that arrived at another time: clock maps
+// a record's approximate arrival time, as the source stream stamped it, to the time the record stands for having
+// arrived. moto stamps records with the real time, and Firehose partitions the lake by arrival time, so a test that
+// writes past hours of the lake maps each batch it puts into its hour.
+//
+// The mapped time, truncated to the millisecond, is used wherever Firehose uses a record's arrival: the
+// approximateArrivalTimestamp of the transformation's records and of their kinesisRecordMetadata, the order in which
+// records of different shards are delivered, the object key's timestamp prefix and the object name (both at the
+// oldest record's mapped arrival, as DeliveredObject.Oldest), and the arrivalTimestamp of error records. What the
+// clock does not change: the records in the stream (a reader of the stream still sees moto's times), and the times
+// Firehose takes from its own clock (attemptEndingTimestamp of error records, see WithClock).
+//
+// nil restores the stream's own times. Do not call it during a Drain.
+func (f *Firehose) SetArrivalClock(clock func(arrival time.Time) time.Time) {
+	f.mu.Lock()
+	f.arrival = clock
+	f.mu.Unlock()
+}
+
+// arrivedAt is the arrival time a record stamped by the stream stands for: the stamp, or what the arrival clock maps
+// it to (see SetArrivalClock), to the millisecond.
+func (f *Firehose) arrivedAt(stamped time.Time) time.Time {
+	f.mu.Lock()
+	clock := f.arrival
+	f.mu.Unlock()
+	if clock == nil {
+		return millis(stamped)
+	}
+	return millis(clock(millis(stamped)))
+}
 
 // Stats returns what the driver has done so far.
 func (f *Firehose) Stats() FirehoseStats {
@@ -464,7 +499,7 @@ func (f *Firehose) read(ctx context.Context) ([]firehoseRecord, error) {
 			}
 			for _, r := range out.Records {
 				recs = append(recs, firehoseRecord{shard: id, seq: aws.ToString(r.SequenceNumber), key: aws.ToString(r.PartitionKey),
-					data: r.Data, arrival: millis(aws.ToTime(r.ApproximateArrivalTimestamp))})
+					data: r.Data, arrival: f.arrivedAt(aws.ToTime(r.ApproximateArrivalTimestamp))})
 			}
 			if len(out.Records) == 0 {
 				break

@@ -16,6 +16,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/eventlake/eventlake/test/moto"
 )
@@ -377,4 +379,119 @@ func TestFirehoseWithoutTransformationOrExpressions(t *testing.T) {
 		BucketARN: "arn:aws:s3:::" + bucket, Prefix: "x/!{timestamp:yyyy}/"}, nil); err == nil {
 		t.Error("a prefix with expressions and no ErrorOutputPrefix was accepted")
 	}
+}
+
+func TestFirehoseArrivalClock(t *testing.T) {
+	// GIVEN the lake's delivery stream on a two-shard stream, its arrival clock moving records into a past hour, and
+	// four records, one of them not JSON
+	cfg := moto.Config(t)
+	ctx := context.Background()
+	stream := newStream(t, cfg, 2)
+	bucket := newBucket(t, cfg)
+	var invocations [][]byte
+	fn := &calls{handle: func(_ int, p []byte) ([]byte, error) { invocations = append(invocations, p); return lakeLike(t, p) }}
+	name := uniqueName(t, "lake")
+	f := newFirehose(t, cfg, lakeSettings(name, stream, bucket), fn)
+	past := time.Date(2021, 2, 3, 4, 5, 6, 0, time.UTC)
+	shift := past.Sub(time.Now().Truncate(time.Second)) // whole seconds: the mapped times keep moto's milliseconds
+	f.SetArrivalClock(func(arrival time.Time) time.Time { return arrival.Add(shift) })
+	keys := shardHashKeys(t, cfg, stream)
+	var hashKeys []string
+	for _, k := range keys {
+		hashKeys = append(hashKeys, k)
+	}
+	datas := []string{`{"id":"1"}`, `not json`, `{"id":"2"}`, `{"id":"3"}`}
+	for i, d := range datas {
+		put(t, cfg, stream, fmt.Sprintf("key-%d", i), []byte(d), hashKeys[i%len(hashKeys)])
+	}
+
+	// WHEN the delivery stream is drained
+	if err := f.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// THEN the transformation saw each record arrive at its stream arrival moved by the clock, to the millisecond, in
+	// both of its arrival timestamps
+	want := map[string]time.Time{} // data → mapped arrival
+	for _, r := range readStream(t, cfg, stream) {
+		want[string(r.Data)] = aws.ToTime(r.ApproximateArrivalTimestamp).Truncate(time.Millisecond).Add(shift)
+	}
+	if len(invocations) != 1 {
+		t.Fatalf("%d invocations, want 1", len(invocations))
+	}
+	var in events.KinesisFirehoseEvent
+	json.Unmarshal(invocations[0], &in)
+	var oldest, oldestOk time.Time
+	for _, r := range in.Records {
+		at, md := r.ApproximateArrivalTimestamp.Time, r.KinesisFirehoseRecordMetadata.ApproximateArrivalTimestamp.Time
+		if w := want[string(r.Data)]; !at.Equal(w) || !md.Equal(w) || at.Before(past) || at.After(past.Add(time.Minute)) {
+			t.Errorf("record %s arrived at %s (metadata %s), want %s", r.Data, at, md, w)
+		}
+		if oldest.IsZero() || at.Before(oldest) {
+			oldest = at
+		}
+		if string(r.Data) != "not json" && (oldestOk.IsZero() || at.Before(oldestOk)) {
+			oldestOk = at
+		}
+	}
+
+	// AND the data object is named, and partitioned, by its oldest record's mapped arrival, which it reports
+	var data, errs []DeliveredObject
+	for _, o := range f.Objects() {
+		if o.Error {
+			errs = append(errs, o)
+		} else {
+			data = append(data, o)
+		}
+	}
+	if len(data) != 1 || !data[0].Oldest.Equal(oldestOk) || !keyPattern("events/", name, oldestOk, ".gz").MatchString(data[0].Key) ||
+		!strings.HasPrefix(data[0].Key, "events/2021/02/03/04/"+name+"-1-2021-02-03-04-05-") {
+		t.Errorf("data objects %+v, want one under the mapped hour named at %s", data, oldestOk)
+	}
+
+	// AND the record that is not JSON is under the error prefix of its mapped hour, with its mapped arrival
+	failedAt := want["not json"]
+	if len(errs) != 1 || !errs[0].Oldest.Equal(failedAt) || !keyPattern("errors/processing-failed/", name, failedAt, ".gz").MatchString(errs[0].Key) {
+		t.Fatalf("error objects %+v, want one under the mapped hour named at %s", errs, failedAt)
+	}
+	var doc errorDoc
+	if err := json.Unmarshal(bytes.TrimSpace(gunzip(t, getObject(t, cfg, bucket, errs[0].Key))), &doc); err != nil || doc.ArrivalTimestamp != failedAt.UnixMilli() {
+		t.Errorf("error record %+v (%v), want arrivalTimestamp %d", doc, err, failedAt.UnixMilli())
+	}
+	if doc.AttemptEndingTimestamp < time.Now().Add(-time.Minute).UnixMilli() {
+		t.Errorf("attemptEndingTimestamp %d moved with the arrival clock: it is Firehose's own time", doc.AttemptEndingTimestamp)
+	}
+
+	// AND without the clock, the next record goes under the hour it really arrived in
+	f.SetArrivalClock(nil)
+	put(t, cfg, stream, "key-4", []byte(`{"id":"4"}`), "")
+	before := time.Now().UTC()
+	if err := f.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	objects := f.Objects()
+	last := objects[len(objects)-1]
+	if len(objects) != 3 || last.Error || last.Oldest.Before(before.Add(-time.Minute)) || !keyPattern("events/", name, last.Oldest, ".gz").MatchString(last.Key) {
+		t.Errorf("objects after the clock was removed %+v", objects)
+	}
+}
+
+// readStream returns every record of every shard of a stream.
+func readStream(t testing.TB, cfg aws.Config, streamARN string) []ktypes.Record {
+	t.Helper()
+	ctx := context.Background()
+	c := kinesis.NewFromConfig(cfg)
+	var out []ktypes.Record
+	for id := range shardHashKeys(t, cfg, streamARN) {
+		it, err := c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamARN: &streamARN, ShardId: aws.String(id), ShardIteratorType: ktypes.ShardIteratorTypeTrimHorizon})
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, err := c.GetRecords(ctx, &kinesis.GetRecordsInput{StreamARN: &streamARN, ShardIterator: it.ShardIterator})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, recs.Records...)
+	}
+	return out
 }
