@@ -1,6 +1,7 @@
 package fault
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"sync"
@@ -15,6 +16,10 @@ type Route struct {
 	// Match, if set, picks among the requests of Method. It is called with the Route's lock held, one request at a
 	// time, so it may keep state of its own without a lock. It must not read the request's body.
 	Match func(*http.Request) bool
+	// MatchBody, if set, picks among the requests of Method (and Match) by their body too, such as the function a
+	// CreateEventSourceMapping names. The Handler reads the body once for every route and hands the same bytes to
+	// the next one, to the Fault and to the server. It is called as Match is.
+	MatchBody func(req *http.Request, body []byte) bool
 	// Times limits the Fault to the first Times requests picked. Zero means every request picked.
 	Times int
 	// Fault answers the requests picked. Without a Fault the Route only counts.
@@ -39,13 +44,16 @@ func (r *Route) Injected() int {
 	return r.injected
 }
 
-func (r *Route) pick(req *http.Request) bool {
+func (r *Route) pick(req *http.Request, body []byte) bool {
 	if r.Method != "" && req.Method != r.Method {
 		return false
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.Match != nil && !r.Match(req) {
+		return false
+	}
+	if r.MatchBody != nil && !r.MatchBody(req, body) {
 		return false
 	}
 	r.calls++
@@ -60,11 +68,30 @@ func (r *Route) pick(req *http.Request) bool {
 // status, headers and body, as the client would get them from AWS. A Fault that returns an error answers 502 with
 // the error's text, as a broken connection would look to a client with no retry of its own.
 func Handler(next http.Handler, routes ...*Route) http.Handler {
+	byBody := false
+	for _, r := range routes {
+		byBody = byBody || r.MatchBody != nil
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		var body []byte
+		if byBody && req.Body != nil {
+			var err error
+			if body, err = io.ReadAll(req.Body); err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			req.Body.Close()
+		}
+		restore := func() {
+			if byBody {
+				req.Body = io.NopCloser(bytes.NewReader(body))
+			}
+		}
 		for _, r := range routes {
-			if !r.pick(req) {
+			if !r.pick(req, body) {
 				continue
 			}
+			restore()
 			resp, err := r.Fault(req)
 			if err != nil {
 				http.Error(w, err.Error(), http.StatusBadGateway)
@@ -80,6 +107,7 @@ func Handler(next http.Handler, routes ...*Route) http.Handler {
 			io.Copy(w, resp.Body)
 			return
 		}
+		restore()
 		next.ServeHTTP(w, req)
 	})
 }

@@ -3,6 +3,7 @@ package fault_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -51,5 +52,49 @@ func TestHandlerAnswersPickedRequests(t *testing.T) {
 	client.CreateEventSourceMapping(ctx, in) // the third POST reaches the server
 	if route.Calls() != 3 || route.Injected() != 2 || reached != 2 {
 		t.Errorf("route picked %d, injected %d; the server got %d requests; want 3, 2 and 2", route.Calls(), route.Injected(), reached)
+	}
+}
+
+// TestHandlerPicksByBody: a route that picks by the body answers the CreateEventSourceMapping of one function only;
+// the Fault and the server read the body the client sent.
+func TestHandlerPicksByBody(t *testing.T) {
+	var reached []string
+	server := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		reached = append(reached, string(b))
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		w.Write([]byte(`{"UUID":"u"}`))
+	})
+	var faulted string
+	route := &fault.Route{
+		Method: http.MethodPost,
+		MatchBody: func(_ *http.Request, body []byte) bool {
+			return strings.Contains(string(body), `"FunctionName":"picked"`)
+		},
+		Fault: func(req *http.Request) (*http.Response, error) {
+			b, _ := io.ReadAll(req.Body)
+			faulted = string(b)
+			return fault.JSONError(409, "ResourceConflictException", "exists")(req)
+		},
+	}
+	srv := httptest.NewServer(fault.Handler(server, route))
+	defer srv.Close()
+	client := lambda.New(lambda.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: aws.AnonymousCredentials{},
+		RetryMaxAttempts: 1,
+	})
+	ctx := context.Background()
+	source := aws.String("arn:aws:kinesis:us-east-1:1:stream/s")
+	_, err := client.CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("picked"), EventSourceArn: source})
+	var conflict *types.ResourceConflictException
+	if !errors.As(err, &conflict) {
+		t.Errorf("the picked function's create: %v, want ResourceConflictException", err)
+	}
+	if _, err := client.CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{FunctionName: aws.String("other"), EventSourceArn: source}); err != nil {
+		t.Errorf("another function's create: %v", err)
+	}
+	if route.Calls() != 1 || route.Injected() != 1 || len(reached) != 1 || !strings.Contains(reached[0], `"other"`) || !strings.Contains(faulted, `"picked"`) {
+		t.Errorf("route picked %d, injected %d; the fault read %q, the server %q", route.Calls(), route.Injected(), faulted, reached)
 	}
 }
