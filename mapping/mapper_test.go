@@ -97,17 +97,20 @@ type env struct {
 	cf       *cloudFormation
 	handler  func(context.Context, cfn.Event) error
 	stream   string
+	fn       string // the function of a test that needs it in an injector
 	calls    *fault.Injector // counts every attempt of every operation
+	aws      *fault.Behaviour // answers as Lambda does where moto does not: duplicate mappings, unknown UUIDs
 	requests atomic.Int64
 }
 
-// newEnv makes a stream in moto, and a mapper whose Lambda client has the injectors installed.
+// newEnv makes a stream in moto, and a mapper whose Lambda client answers as Lambda does (fault.LambdaAsAWS) and has
+// the injectors installed.
 func newEnv(t testing.TB, injectors ...*fault.Injector) *env {
 	cfg := moto.Config(t)
-	e := &env{cfg: cfg, cf: newCloudFormation(t), calls: &fault.Injector{}}
+	e := &env{cfg: cfg, cf: newCloudFormation(t), calls: &fault.Injector{}, aws: fault.LambdaAsAWS(cfg)}
 	e.lc = lambda.NewFromConfig(cfg, func(o *lambda.Options) {
 		o.Retryer = mapping.NewRetryer(50 * time.Millisecond) // short backoff for tests; production caps at 20 s
-		o.APIOptions = append(o.APIOptions, e.calls.Install)
+		o.APIOptions = append(o.APIOptions, e.aws.Install, e.calls.Install)
 		for _, inj := range injectors {
 			o.APIOptions = append(o.APIOptions, inj.Install)
 		}
@@ -230,11 +233,81 @@ func TestCreateUpdateDeleteLifecycle(t *testing.T) {
 		t.Errorf("mapping after starting-position change: %+v", got)
 	}
 
-	// Delete of a mapping that is already gone, and of a Create that never made one
+	// Delete of a mapping that is already gone (Lambda answers 404), and of a Create that never made one
 	for _, id := range []string{replaced.PhysicalResourceID, customresource.FailedCreatePrefix + "Sub-12345678"} {
 		if a := e.send(t, cfn.RequestDelete, id, props(fnB, e.stream), nil); a.Status != cfn.StatusSuccess || a.PhysicalResourceID != id {
 			t.Errorf("delete of missing %s answered %+v", id, a)
 		}
+	}
+	if e.aws.Applied("DeleteEventSourceMapping") != 1 {
+		t.Errorf("Lambda answered %d deletes with ResourceNotFoundException, want 1", e.aws.Applied("DeleteEventSourceMapping"))
+	}
+}
+
+func TestCreateAdoptsAMappingMadeMeanwhile(t *testing.T) {
+	// GIVEN a mapper whose first look for an existing mapping finds none, and a mapping of the same function and
+	// stream made by someone else right after that look (a retried Create, a second stack)
+	var e *env
+	var theirs string
+	race := &fault.Injector{Operation: "ListEventSourceMappings",
+		Match: func(c fault.Call) bool {
+			if c.N > 1 {
+				return false
+			}
+			out, err := lambda.NewFromConfig(e.cfg).CreateEventSourceMapping(context.Background(), &lambda.CreateEventSourceMappingInput{
+				FunctionName: aws.String(e.fn), EventSourceArn: &e.stream, StartingPosition: "TRIM_HORIZON", BatchSize: aws.Int32(10)})
+			if err != nil {
+				t.Error(err)
+				return false
+			}
+			theirs = aws.ToString(out.UUID)
+			return true
+		},
+		Fault: fault.JSON(200, `{"EventSourceMappings":[]}`),
+	}
+	e = newEnv(t, race)
+	e.fn = moto.NewFunction(t, e.cfg, fmt.Sprintf("raced-%d", time.Now().UnixNano()))
+
+	// WHEN CloudFormation creates the subscription
+	a := e.send(t, cfn.RequestCreate, "", props(e.fn, e.stream), nil)
+
+	// THEN Lambda refused the second mapping, and the mapper adopted theirs, with the declared settings
+	if e.aws.Applied("CreateEventSourceMapping") != 1 {
+		t.Fatalf("Lambda refused %d creates as duplicates, want 1: the race did not happen", e.aws.Applied("CreateEventSourceMapping"))
+	}
+	if a.Status != cfn.StatusSuccess || a.PhysicalResourceID != theirs {
+		t.Fatalf("create answered %+v, want the mapping %s adopted", a, theirs)
+	}
+	if got := e.mapping(t, theirs); got == nil || aws.ToInt32(got.BatchSize) != 50 {
+		t.Errorf("adopted mapping not brought to the declared settings: %+v", got)
+	}
+	if n := len(e.mappingsOnStream(t)); n != 1 {
+		t.Errorf("%d mappings on the stream, want 1", n)
+	}
+}
+
+func TestUpdateOfAMappingDeletedBehindCloudFormationsBackMakesItAgain(t *testing.T) {
+	// GIVEN a subscription whose mapping someone deleted
+	e := newEnv(t)
+	fn := moto.NewFunction(t, e.cfg, fmt.Sprintf("gone-%d", time.Now().UnixNano()))
+	created := e.send(t, cfn.RequestCreate, "", props(fn, e.stream), nil)
+	if _, err := lambda.NewFromConfig(e.cfg).DeleteEventSourceMapping(context.Background(), &lambda.DeleteEventSourceMappingInput{UUID: &created.PhysicalResourceID}); err != nil {
+		t.Fatal(err)
+	}
+
+	// WHEN CloudFormation updates it in place
+	a := e.send(t, cfn.RequestUpdate, created.PhysicalResourceID, props(fn, e.stream, "BatchSize", "200"), props(fn, e.stream))
+
+	// THEN Lambda answered the update 404, and the mapper made the mapping again with the new settings
+	if e.aws.Applied("UpdateEventSourceMapping") != 1 {
+		t.Errorf("Lambda refused %d updates, want 1", e.aws.Applied("UpdateEventSourceMapping"))
+	}
+	got := e.mapping(t, a.PhysicalResourceID)
+	if a.Status != cfn.StatusSuccess || a.PhysicalResourceID == created.PhysicalResourceID || got == nil || aws.ToInt32(got.BatchSize) != 200 {
+		t.Errorf("update answered %+v, mapping %+v: want a new mapping with batch size 200", a, got)
+	}
+	if n := len(e.mappingsOnStream(t)); n != 1 {
+		t.Errorf("%d mappings on the stream, want 1", n)
 	}
 }
 
