@@ -97,8 +97,8 @@ type env struct {
 	cf       *cloudFormation
 	handler  func(context.Context, cfn.Event) error
 	stream   string
-	fn       string // the function of a test that needs it in an injector
-	calls    *fault.Injector // counts every attempt of every operation
+	fn       string           // the function of a test that needs it in an injector
+	calls    *fault.Injector  // counts every attempt of every operation
 	aws      *fault.Behaviour // answers as Lambda does where moto does not: duplicate mappings, unknown UUIDs
 	requests atomic.Int64
 }
