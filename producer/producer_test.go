@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,59 +12,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/eventlake/eventlake/producer"
+	"github.com/eventlake/eventlake/test/fault"
 	"github.com/eventlake/eventlake/test/moto"
 )
 
 func TestMain(m *testing.M) { moto.Main(m) }
-
-// flaky passes PutRecords through to moto, except that it fails some entries of each call as Kinesis does under
-// throttling: the failed entries are not written, the others are, in one call.
-type flaky struct {
-	*kinesis.Client
-	mu    sync.Mutex
-	calls int
-	seen  map[string]int
-	fails int
-}
-
-func (f *flaky) PutRecords(ctx context.Context, in *kinesis.PutRecordsInput, opts ...func(*kinesis.Options)) (*kinesis.PutRecordsOutput, error) {
-	f.mu.Lock()
-	f.calls++
-	call := f.calls
-	var pass []types.PutRecordsRequestEntry
-	var failAt []bool
-	for i, e := range in.Records {
-		key := string(e.Data)
-		f.seen[key]++
-		// Every entry fails its first attempt when its position is odd, and every third entry of every third call.
-		fail := (f.seen[key] == 1 && i%2 == 1) || (call%3 == 0 && i%3 == 0)
-		failAt = append(failAt, fail)
-		if fail {
-			f.fails++
-		} else {
-			pass = append(pass, e)
-		}
-	}
-	f.mu.Unlock()
-	var real *kinesis.PutRecordsOutput
-	if len(pass) > 0 {
-		var err error
-		if real, err = f.Client.PutRecords(ctx, &kinesis.PutRecordsInput{StreamARN: in.StreamARN, Records: pass}, opts...); err != nil {
-			return nil, err
-		}
-	}
-	out := &kinesis.PutRecordsOutput{}
-	j := 0
-	for _, fail := range failAt {
-		if fail {
-			out.Records = append(out.Records, types.PutRecordsResultEntry{ErrorCode: aws.String("ProvisionedThroughputExceededException"), ErrorMessage: aws.String("injected")})
-			continue
-		}
-		out.Records = append(out.Records, real.Records[j])
-		j++
-	}
-	return out, nil
-}
 
 func newStream(t *testing.T, kc *kinesis.Client, shards int32) string {
 	name := fmt.Sprintf("produce-%d", time.Now().UnixNano())
@@ -114,7 +65,14 @@ func TestPutBatchKeepsEachKeysOrderUnderPartialFailures(t *testing.T) {
 	cfg := moto.Config(t)
 	kc := kinesis.NewFromConfig(cfg)
 	arn := newStream(t, kc, 3)
-	client := &flaky{Client: kc, seen: map[string]int{}}
+	// Kinesis fails some entries of a call under throttling, writing the others: every entry at an odd position on
+	// its first attempt, and every third entry of every third call.
+	seen := map[string]int{}
+	throttled := fault.FailRecords(func(call, i int, e types.PutRecordsRequestEntry) bool {
+		seen[string(e.Data)]++
+		return (seen[string(e.Data)] == 1 && i%2 == 1) || (call%3 == 0 && i%3 == 0)
+	})
+	client := kinesis.NewFromConfig(cfg, func(o *kinesis.Options) { o.APIOptions = append(o.APIOptions, throttled.Install) })
 	p := producer.New(client, arn)
 	p.MaxBackoff = 20 * time.Millisecond
 
@@ -126,8 +84,8 @@ func TestPutBatchKeepsEachKeysOrderUnderPartialFailures(t *testing.T) {
 	if err := p.PutBatch(context.Background(), records); err != nil {
 		t.Fatal(err)
 	}
-	if client.fails < 100 {
-		t.Fatalf("only %d failures injected", client.fails)
+	if n := throttled.Applied("PutRecords"); n < 10 {
+		t.Fatalf("only %d calls had entries failed", n)
 	}
 
 	last := map[string]int{}
@@ -155,23 +113,14 @@ func TestPutBatchGivesUpAndNamesWhatItDidNotWrite(t *testing.T) {
 	cfg := moto.Config(t)
 	kc := kinesis.NewFromConfig(cfg)
 	arn := newStream(t, kc, 1)
-	p := producer.New(&alwaysFails{kc}, arn)
+	down := fault.FailRecords(func(int, int, types.PutRecordsRequestEntry) bool { return true })
+	p := producer.New(kinesis.NewFromConfig(cfg, func(o *kinesis.Options) { o.APIOptions = append(o.APIOptions, down.Install) }), arn)
 	p.MaxAttempts, p.MaxBackoff = 3, time.Millisecond
 	err := p.PutBatch(context.Background(), []producer.Record{{"a", []byte("1")}, {"a", []byte("2")}})
 	be, ok := err.(*producer.BatchError)
 	if !ok || len(be.Unwritten) != 2 {
 		t.Fatalf("error %v, want both records named unwritten", err)
 	}
-}
-
-type alwaysFails struct{ *kinesis.Client }
-
-func (a *alwaysFails) PutRecords(_ context.Context, in *kinesis.PutRecordsInput, _ ...func(*kinesis.Options)) (*kinesis.PutRecordsOutput, error) {
-	out := &kinesis.PutRecordsOutput{}
-	for range in.Records {
-		out.Records = append(out.Records, types.PutRecordsResultEntry{ErrorCode: aws.String("InternalFailure")})
-	}
-	return out, nil
 }
 
 func TestPutChainsSequenceNumbersPerKey(t *testing.T) {

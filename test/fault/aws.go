@@ -283,29 +283,29 @@ func attrString(v dtypes.AttributeValue) string {
 // Unprocessed makes BatchWriteItem leave the requests pick chooses unprocessed, as DynamoDB does when a partition is
 // throttled: they are not sent to the server, and come back in the output's UnprocessedItems, in their request's
 // form; the others are written. A call whose every request is picked writes nothing and succeeds, as DynamoDB
-// answers it. call numbers the BatchWriteItem calls from 1 (each attempt of the caller's is a call).
+// answers it. call numbers the BatchWriteItem calls from 1 (each attempt of the caller's is a call). pick is called
+// one request at a time, never concurrently, so it may keep state of its own without a lock.
 func Unprocessed(pick func(call int, table string, req dtypes.WriteRequest) bool) *Behaviour {
 	var mu sync.Mutex
 	calls := 0
 	return &Behaviour{name: "Unprocessed", ops: map[string]around{
 		"BatchWriteItem": func(ctx context.Context, b *Behaviour, in any, next func(context.Context, any) (any, error)) (any, error) {
 			p := in.(*dynamodb.BatchWriteItemInput)
-			mu.Lock()
-			calls++
-			n := calls
-			mu.Unlock()
 			send := *p
 			send.RequestItems = map[string][]dtypes.WriteRequest{}
 			held := map[string][]dtypes.WriteRequest{}
+			mu.Lock()
+			calls++
 			for table, reqs := range p.RequestItems {
 				for _, r := range reqs {
-					if pick(n, table, r) {
+					if pick(calls, table, r) {
 						held[table] = append(held[table], r)
 					} else {
 						send.RequestItems[table] = append(send.RequestItems[table], r)
 					}
 				}
 			}
+			mu.Unlock()
 			if len(held) == 0 {
 				return next(ctx, in)
 			}
@@ -333,25 +333,25 @@ func Unprocessed(pick func(call int, table string, req dtypes.WriteRequest) bool
 // are not sent to the server, and their result entries (at their positions) carry ErrorCode
 // ProvisionedThroughputExceededException and Kinesis's message; FailedRecordCount counts them. A call whose every
 // entry is picked succeeds with every entry failed, as Kinesis answers it. call numbers the PutRecords calls from 1;
-// i is the entry's position in the call.
+// i is the entry's position in the call. pick is called one entry at a time, never concurrently, so it may keep state
+// of its own without a lock.
 func FailRecords(pick func(call, i int, e ktypes.PutRecordsRequestEntry) bool) *Behaviour {
 	var mu sync.Mutex
 	calls := 0
 	return &Behaviour{name: "FailRecords", ops: map[string]around{
 		"PutRecords": func(ctx context.Context, b *Behaviour, in any, next func(context.Context, any) (any, error)) (any, error) {
 			p := in.(*kinesis.PutRecordsInput)
-			mu.Lock()
-			calls++
-			n := calls
-			mu.Unlock()
 			failed := make([]bool, len(p.Records))
 			send := *p
 			send.Records = nil
+			mu.Lock()
+			calls++
 			for i, e := range p.Records {
-				if failed[i] = pick(n, i, e); !failed[i] {
+				if failed[i] = pick(calls, i, e); !failed[i] {
 					send.Records = append(send.Records, e)
 				}
 			}
+			mu.Unlock()
 			if len(send.Records) == len(p.Records) {
 				return next(ctx, in)
 			}
