@@ -70,6 +70,19 @@ func TestStarterStartsOncePerCompletion(t *testing.T) {
 	if !strings.Contains(inputs, `"dataSet":"lake/events/2026/11/21/09/"`) || !strings.Contains(inputs, `"dataSet":"drops/in/a.csv"`) {
 		t.Errorf("execution inputs %s do not carry the data set and the object", inputs)
 	}
+	// A duplicate after the execution has ended (moto's executions of this machine never end: they are stopped)
+	// gets ExecutionAlreadyExists from Step Functions, which is no error: the hour was started.
+	for _, e := range list.Executions {
+		if _, err := sc.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: e.ExecutionArn}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := s.Handle(ctx, ready("lake/events/2026/11/21/09/", 1)); err != nil || got != pipeline.ExecutionName("lake/events/2026/11/21/09/", 1) {
+		t.Errorf("a duplicate after the end: %q, %v; want the execution's name and no error", got, err)
+	}
+	if list, _ := sc.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: sm.StateMachineArn}); len(list.Executions) != 3 {
+		t.Errorf("%d executions after a duplicate, want 3", len(list.Executions))
+	}
 	if _, err := s.Handle(ctx, events.CloudWatchEvent{DetailType: "Other"}); err == nil {
 		t.Error("an event of another type was accepted")
 	}
