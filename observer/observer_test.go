@@ -104,16 +104,42 @@ func created(names ...string) events.S3Event {
 	return ev
 }
 
-// step receives what the readings queue holds now and hands it to the observer; it returns the number of readings.
-func (e *env) step(t testing.TB) int {
-	// Long polling: under load an immediate receive can come back empty while a message is on its way; an empty
-	// answer after a second's wait means the loop has ended.
-	out, err := e.sqs.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: &e.readings, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
-	if err != nil {
-		t.Fatal(err)
+// receive returns up to max messages the queue holds, or none when it holds none: moto's sends are done when they
+// return, so a queue whose counts are all zero is empty, and a test need not wait a long poll out to know it. When
+// a receive comes back empty while the queue counts messages (in flight, or made visible by moto an instant
+// later), it waits for them with long polls.
+func (e *env) receive(t testing.TB, queue string, max int32) []sqstypes.Message {
+	t.Helper()
+	ctx := context.Background()
+	for wait := int32(0); ; wait = 1 {
+		out, err := e.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &queue, MaxNumberOfMessages: max, WaitTimeSeconds: wait})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Messages) > 0 {
+			return out.Messages
+		}
+		attrs, err := e.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &queue, AttributeNames: []sqstypes.QueueAttributeName{
+			sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
+			sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		empty := true
+		for _, n := range attrs.Attributes {
+			empty = empty && n == "0"
+		}
+		if empty {
+			return nil
+		}
 	}
+}
+
+// step receives what the readings queue holds now and hands it to the observer; it returns the number of readings,
+// 0 when the loop has ended.
+func (e *env) step(t testing.TB) int {
 	var in events.SQSEvent
-	for _, m := range out.Messages {
+	for _, m := range e.receive(t, e.readings, 10) {
 		in.Records = append(in.Records, events.SQSMessage{MessageId: *m.MessageId, Body: *m.Body})
 		e.sqs.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: &e.readings, ReceiptHandle: m.ReceiptHandle})
 	}
@@ -131,11 +157,11 @@ func (e *env) step(t testing.TB) int {
 func (e *env) announced(t testing.TB, queue string) []observer.Announcement {
 	var out []observer.Announcement
 	for {
-		res, _ := e.sqs.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: &queue, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
-		if len(res.Messages) == 0 {
+		msgs := e.receive(t, queue, 10)
+		if len(msgs) == 0 {
 			return out
 		}
-		for _, m := range res.Messages {
+		for _, m := range msgs {
 			var body struct {
 				DetailType string                 `json:"detail-type"`
 				Detail     *observer.Announcement `json:"detail"`
@@ -253,11 +279,11 @@ func TestDuplicateDeliveryNeitherForksNorCompletesTwice(t *testing.T) {
 	e.mon.HandleS3(ctx, created("ObjectCreated:Put"))
 	// Deliver every reading twice.
 	for {
-		out, _ := e.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &e.readings, MaxNumberOfMessages: 1, WaitTimeSeconds: 1})
-		if len(out.Messages) == 0 {
+		msgs := e.receive(t, e.readings, 1)
+		if len(msgs) == 0 {
 			break
 		}
-		m := out.Messages[0]
+		m := msgs[0]
 		e.sqs.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &e.readings, ReceiptHandle: m.ReceiptHandle})
 		in := events.SQSEvent{Records: []events.SQSMessage{{MessageId: "a", Body: *m.Body}, {MessageId: "b", Body: *m.Body}}}
 		e.obs.Handle(ctx, in)
