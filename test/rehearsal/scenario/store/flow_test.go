@@ -157,22 +157,24 @@ func deliver(t *testing.T, r *rehearsal.Rehearsal, bp *blueprint, evs []event) *
 
 	start := time.Now()
 	var g errgroup.Group
-	timed := func(name string, drains ...interface{ Drain(context.Context) error }) {
+	type drainer interface{ Drain(context.Context) error }
+	// chain drains one after the other: the trigger reads what the listener stored.
+	chain := func(names []string, drains ...drainer) {
 		g.Go(func() error {
-			began := time.Now()
-			for _, d := range drains {
+			for i, d := range drains {
+				began := time.Now()
 				if err := d.Drain(ctx); err != nil {
-					return fmt.Errorf("%s: %w", name, err)
+					return fmt.Errorf("%s: %w", names[i], err)
 				}
+				t.Logf("drained %s in %s", names[i], time.Since(began).Round(time.Millisecond))
 			}
-			t.Logf("drained %s in %s", name, time.Since(began).Round(time.Millisecond))
 			return nil
 		})
 	}
-	timed("the event store writer", f.writer)
-	timed("the micro store listener, then its trigger", f.listener, f.trigger)
-	timed("the example subscriber", f.projections)
-	timed("the lake", f.fire)
+	chain([]string{"the event store writer"}, f.writer)
+	chain([]string{"the micro store listener", "its trigger"}, f.listener, f.trigger)
+	chain([]string{"the example subscriber"}, f.projections)
+	chain([]string{"the lake"}, f.fire)
 	if err := g.Wait(); err != nil {
 		t.Fatal(err)
 	}
