@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -59,7 +60,11 @@ type gate struct {
 	secrets map[string]string    // access key id → secret, of the credentials the rehearsal issued (see resignForMoto)
 	roles   map[string]*roleState
 	denials []Denial
-	notes   map[string]bool
+	// consumerExists, when set, checks with moto that a Kinesis stream consumer exists, for the enhanced fan-out
+	// emulation of lambdaForMoto (off when nil); consumerMappings are the mappings of consumers it made, by UUID.
+	consumerExists   func(ctx context.Context, consumerARN string) error
+	consumerMappings map[string]string
+	notes            map[string]bool
 	// checked, unchecked and byMoto count, by action, the function requests whose resources the gate checked, those
 	// left to moto's check of the action alone, and those moto checks with their resources (S3, SQS, IAM, STS).
 	checked, unchecked, byMoto map[string]int
@@ -69,8 +74,10 @@ type gateCtxKey struct{}
 
 // gateCtx travels with a forwarded request to ModifyResponse.
 type gateCtx struct {
-	fn   *Function
+	fn   *Function // nil for a request of other credentials than a function's
 	call call
+	// answer corrects moto's answer (see lambdaForMoto); nil keeps it.
+	answer func(status int, body []byte) (int, []byte)
 }
 
 func newGate(upstream, region, account string) (*gate, error) {
@@ -79,7 +86,7 @@ func newGate(upstream, region, account string) (*gate, error) {
 		return nil, err
 	}
 	g := &gate{upstream: u, region: region, account: account, keys: map[string]*Function{}, secrets: map[string]string{}, roles: map[string]*roleState{},
-		notes: map[string]bool{}, checked: map[string]int{}, unchecked: map[string]int{}, byMoto: map[string]int{}}
+		consumerMappings: map[string]string{}, notes: map[string]bool{}, checked: map[string]int{}, unchecked: map[string]int{}, byMoto: map[string]int{}}
 	g.proxy = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			host := pr.In.Host
@@ -94,14 +101,10 @@ func newGate(upstream, region, account string) (*gate, error) {
 
 func roleKey(stack, logicalID string) string { return stack + "/" + logicalID }
 
-// ServeHTTP checks a function's request and forwards it to moto.
+// ServeHTTP checks a function's request, makes right for moto what it gets wrong (see resignForMoto, lambdaForMoto
+// and resignLambdaForMoto), and forwards the request to moto.
 func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.resignForMoto(r)
-	fn := g.function(r)
-	if fn == nil {
-		g.proxy.ServeHTTP(w, r)
-		return
-	}
 	var body []byte
 	if r.Body != nil && !isS3(r) {
 		var err error
@@ -112,11 +115,19 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body.Close()
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
-	c := classify(r, body, g.region, g.account)
-	if !g.authorize(w, fn, c) {
-		return
+	gc := &gateCtx{fn: g.function(r)}
+	if gc.fn != nil {
+		gc.call = classify(r, body, g.region, g.account)
+		if !g.authorize(w, gc.fn, gc.call) {
+			return
+		}
 	}
-	g.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), gateCtxKey{}, &gateCtx{fn: fn, call: c})))
+	if m := signingService.FindStringSubmatch(r.Header.Get("Authorization")); m != nil && m[1] == "lambda" {
+		p := g.lambdaForMoto(r, body)
+		gc.answer = p.answer
+		g.resignLambdaForMoto(r, body, p.body, p.query)
+	}
+	g.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), gateCtxKey{}, gc)))
 }
 
 // authorize checks a function's call with its resources, for a service moto checks by action only, and answers a
@@ -163,10 +174,18 @@ func (g *gate) authorize(w http.ResponseWriter, fn *Function, c call) bool {
 	return true
 }
 
-// observe records moto's refusals of function requests. moto answers a refusal with an XML body whatever the
-// service's protocol; for a JSON protocol (X-Amz-Target) the SDK cannot read it ("deserialization failed"), so the gate
-// answers as AWS does: 400 AccessDeniedException with the message, in JSON.
+// observe corrects moto's answers where the gate knows better (see lambdaForMoto) and records moto's refusals of
+// function requests. moto answers a refusal with an XML body whatever the service's protocol; for a JSON protocol
+// (X-Amz-Target, and the Lambda API's REST JSON) the SDK cannot read it ("deserialization failed"), so the gate answers
+// as AWS does: AccessDeniedException (or moto's code, such as SignatureDoesNotMatch) with the message, in JSON, with
+// status 400 (403 for Lambda).
 func (g *gate) observe(resp *http.Response) error {
+	gc, _ := resp.Request.Context().Value(gateCtxKey{}).(*gateCtx)
+	if gc != nil && gc.answer != nil {
+		if err := correctAnswer(resp, gc.answer); err != nil {
+			return err
+		}
+	}
 	if resp.StatusCode != http.StatusForbidden {
 		return nil
 	}
@@ -177,21 +196,27 @@ func (g *gate) observe(resp *http.Response) error {
 		return err
 	}
 	msg := errorMessage(body)
-	if resp.Request.Header.Get("X-Amz-Target") != "" && bytes.HasPrefix(bytes.TrimSpace(body), []byte("<")) {
+	lambdaREST := signingService.FindStringSubmatch(resp.Request.Header.Get("Authorization"))
+	isLambda := lambdaREST != nil && lambdaREST[1] == "lambda"
+	if (resp.Request.Header.Get("X-Amz-Target") != "" || isLambda) && bytes.HasPrefix(bytes.TrimSpace(body), []byte("<")) {
 		code, text, _ := strings.Cut(msg, ": ")
 		if code == "AccessDenied" {
 			code = "AccessDeniedException"
 		}
 		b, _ := json.Marshal(map[string]string{"__type": code, "message": text})
-		resp.StatusCode, resp.Status = http.StatusBadRequest, "400 Bad Request"
 		resp.Header.Set("Content-Type", "application/x-amz-json-1.0")
+		if isLambda {
+			b, _ = json.Marshal(map[string]string{"Type": "User", "Message": text})
+			resp.Header.Set("Content-Type", "application/json")
+		} else {
+			resp.StatusCode, resp.Status = http.StatusBadRequest, "400 Bad Request"
+		}
 		resp.Header.Set("X-Amzn-Errortype", code)
-		resp.Header.Del("Content-Length")
+		resp.Header.Set("Content-Length", strconv.Itoa(len(b)))
 		resp.ContentLength = int64(len(b))
 		resp.Body = io.NopCloser(bytes.NewReader(b))
 	}
-	gc, _ := resp.Request.Context().Value(gateCtxKey{}).(*gateCtx)
-	if gc == nil {
+	if gc == nil || gc.fn == nil {
 		return nil
 	}
 	action := gc.call.Action

@@ -1,9 +1,12 @@
 package rehearsal
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http/httptest"
 	"regexp"
 	"slices"
@@ -14,6 +17,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/eventlake/eventlake/test/rehearsal/cfn"
@@ -113,7 +119,11 @@ func AssemblyDir(t testing.TB) string {
 //   - prepares, for every AWS::Lambda::Function, a [lambdart.Function] with its asset, handler, timeout, memory,
 //     logging configuration and resolved environment, credentials from an STS AssumeRole of its own role at each
 //     cold start, AWS_ENDPOINT_URL the gate and AWS_ENDPOINT_URL_LAMBDA a [lambdart.Front] over all the functions
-//     (a Lambda Invoke reaches the rehearsal's own functions; an unknown name gets 404 ResourceNotFoundException).
+//     (a Lambda Invoke reaches the rehearsal's own functions; an unknown name gets 404 ResourceNotFoundException);
+//   - creates every function in moto's Lambda backend too, with its name, role, runtime, handler, architectures,
+//     timeout and memory, and placeholder code (moto never runs it: the Front answers every Invoke of the rehearsal's
+//     functions), so that the Lambda API calls that name a function find it, as they would on AWS: moto's
+//     CreateEventSourceMapping refuses a function it does not have, and GetFunction answers it.
 //
 // IAM: moto checks signatures and actions, and resources only for S3, SQS, IAM and STS. For every other service the
 // policies moto gets are widened to the resource "*", without conditions or Deny statements, and the gate checks each
@@ -122,6 +132,10 @@ func AssemblyDir(t testing.TB) string {
 // and consumers, Step Functions state machines and executions, SNS topics, EventBridge buses, Lambda functions and
 // event source mappings), with Deny statements and the usual condition operators. A request whose resource cannot be
 // told (a shard iterator's) is left to moto's check of the action.
+//
+// moto's Lambda API gets a few things wrong that the gate makes right for every caller: the signatures of requests
+// without a body or with an ARN in the query or path, enhanced fan-out consumers as event sources, and its answer
+// for an unknown mapping (see resignLambdaForMoto and lambdaForMoto).
 //
 // A request refused, by moto or by the gate, is a [Denial]: it fails the test when the test ends (see
 // [Rehearsal.CheckDenials]), unless the test takes it ([Rehearsal.TakeDenials]).
@@ -161,6 +175,11 @@ func Start(t testing.TB, assemblyDir string, opts ...Option) *Rehearsal {
 	}
 	r.deployment = d
 	r.gate.region, r.gate.account = d.Region, d.AccountID
+	streams := kinesis.NewFromConfig(m.Config("")) // straight to moto: the gate asks while it serves a request
+	r.gate.consumerExists = func(ctx context.Context, arn string) error {
+		_, err := streams.DescribeStreamConsumer(ctx, &kinesis.DescribeStreamConsumerInput{ConsumerARN: &arn})
+		return err
+	}
 
 	registry := lambdart.Functions{}
 	r.front, err = lambdart.NewFront(registry, r.gateURL)
@@ -181,10 +200,14 @@ func Start(t testing.TB, assemblyDir string, opts ...Option) *Rehearsal {
 	})
 
 	known := knownARNs(d)
+	lc := lambda.NewFromConfig(admin)
 	for _, spec := range a.Functions {
 		fn, err := r.prepare(ctx, t, spec, known, qemu, o)
 		if err != nil {
 			t.Fatalf("function %s/%s: %v", spec.Stack, spec.LogicalID, err)
+		}
+		if err := createInMoto(ctx, lc, fn.Name(), fn.RoleARN, spec); err != nil {
+			t.Fatalf("function %s/%s in moto: %v", spec.Stack, spec.LogicalID, err)
 		}
 		r.functions = append(r.functions, fn)
 		r.byKey[roleKey(fn.Stack, fn.LogicalID)] = fn
@@ -247,6 +270,33 @@ func (r *Rehearsal) prepare(ctx context.Context, t testing.TB, spec *cfn.Functio
 	}
 	return fn, nil
 }
+
+// createInMoto creates a function of the templates in moto's Lambda backend, with its name and role and placeholder
+// code (see [Start]).
+func createInMoto(ctx context.Context, lc *lambda.Client, name, roleARN string, spec *cfn.Function) error {
+	in := &lambda.CreateFunctionInput{
+		FunctionName: &name, Role: &roleARN, Runtime: ltypes.Runtime(spec.Runtime), Handler: &spec.Handler,
+		Timeout: aws.Int32(int32(spec.Timeout)), MemorySize: aws.Int32(int32(spec.MemorySize)), Description: &spec.Description,
+		Code: &ltypes.FunctionCode{ZipFile: placeholderCode},
+	}
+	for _, a := range spec.Architectures {
+		in.Architectures = append(in.Architectures, ltypes.Architecture(a))
+	}
+	if _, err := lc.CreateFunction(ctx, in); err != nil {
+		return fmt.Errorf("CreateFunction %s: %w", name, err)
+	}
+	return nil
+}
+
+// placeholderCode is the code of the functions in moto: a zip of a bootstrap that only says it is none.
+var placeholderCode = func() []byte {
+	var b bytes.Buffer
+	z := zip.NewWriter(&b)
+	w, _ := z.Create("bootstrap")
+	io.WriteString(w, "#!/bin/sh\necho 'a placeholder: the deploy rehearsal runs the function from its asset' >&2\nexit 1\n")
+	z.Close()
+	return b.Bytes()
+}()
 
 // prepareRole checks a function role's trust policy and the resources of its policies, makes it assumable by the
 // admin user, and gives moto its policies widened. A role shared by functions is prepared once.
