@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"slices"
@@ -87,6 +88,7 @@ func (f *Function) sessionARN() string {
 type options struct {
 	echo        bool
 	materialize []cfn.Option
+	lambdaAPI   func(http.Handler) http.Handler
 }
 
 // Option configures [Start].
@@ -98,6 +100,18 @@ func WithoutEcho() Option { return func(o *options) { o.echo = false } }
 // WithMaterializeOptions passes options to [cfn.Materialize], such as [cfn.WithParameters].
 func WithMaterializeOptions(opts ...cfn.Option) Option {
 	return func(o *options) { o.materialize = append(o.materialize, opts...) }
+}
+
+// WithLambdaAPI puts a handler of the test's between the functions' Lambda endpoint and the Lambda API behind it:
+// every request of a function to the Lambda API other than an Invoke of a rehearsal function (which the
+// [lambdart.Front] runs) goes through wrap(api), where api is the rehearsal's IAM gate in front of moto. A test
+// injects faults there, such as a [fault.Handler] with routes for the event source mapping calls of the subscription
+// mapper; requests the handler answers itself reach neither the gate nor moto. The test's own calls (AdminConfig,
+// Endpoint) do not go through it.
+//
+// [fault.Handler]: https://pkg.go.dev/github.com/eventlake/eventlake/test/fault#Handler
+func WithLambdaAPI(wrap func(api http.Handler) http.Handler) Option {
+	return func(o *options) { o.lambdaAPI = wrap }
 }
 
 // AssemblyDir returns the cloud assembly the rehearsal tests run: $EVENTLAKE_ASSEMBLY (`make test` sets it to the
@@ -181,8 +195,14 @@ func Start(t testing.TB, assemblyDir string, opts ...Option) *Rehearsal {
 		return err
 	}
 
+	upstream := r.gateURL
+	if o.lambdaAPI != nil {
+		api := httptest.NewServer(o.lambdaAPI(r.gate))
+		t.Cleanup(api.Close)
+		upstream = api.URL
+	}
 	registry := lambdart.Functions{}
-	r.front, err = lambdart.NewFront(registry, r.gateURL)
+	r.front, err = lambdart.NewFront(registry, upstream)
 	if err != nil {
 		t.Fatal(err)
 	}
