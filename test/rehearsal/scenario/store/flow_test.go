@@ -94,8 +94,6 @@ type flow struct {
 	fire                          *sources.Firehose
 	// delivered are the records the projections subscription handed the subscriber, by event id, as JSON.
 	delivered map[string]json.RawMessage
-	// subscriberLog is the length of the subscriber's log once the subscription was drained: a replay's lines follow.
-	subscriberLog int
 	// first and last bound the events' arrival on the stream.
 	first, last time.Time
 }
@@ -178,7 +176,6 @@ func deliver(t *testing.T, r *rehearsal.Rehearsal, bp *blueprint, evs []event) *
 	if err := g.Wait(); err != nil {
 		t.Fatal(err)
 	}
-	f.subscriberLog = len(bp.projections.Logs())
 	t.Logf("the blueprint took the events in %s: writer %+v; listener %+v; trigger %+v; subscriber %+v; lake %+v",
 		time.Since(start).Round(time.Millisecond), f.writer.Stats(), f.listener.Stats(), f.trigger.Stats(), f.projections.Stats(), f.fire.Stats())
 	return f
