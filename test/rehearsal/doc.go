@@ -26,7 +26,23 @@
 // signatures over S3 queries and keys with some escapes decoded, refusing any ListObjectsV2 by a prefix with a slash,
 // so the gate verifies such requests of the credentials it issued and signs them again as moto reads them; and it
 // answers refusals in XML whatever the protocol, so the gate turns those of JSON services into the
-// AccessDeniedException the SDK reads.
+// AccessDeniedException the SDK reads (and those of Lambda into Lambda's JSON).
+//
+// Lambda's event source mapping API, which the subscriptions' mapper calls, needs more of the same. moto signs a
+// request without a body over the form encoding of its query instead of the empty body, so it refuses every signed
+// GET and DELETE: the gate verifies them and signs them again as moto reads them. moto creates a mapping only for a
+// function of its own Lambda backend, so [Start] creates every function of the templates there too (name, role,
+// runtime, handler, architecture, timeout, memory, and a placeholder zip moto never runs: the Lambda front answers
+// every invocation). moto refuses an enhanced fan-out consumer as a mapping's source, so the gate makes such a mapping
+// on the consumer's stream once moto confirms the consumer exists, and names the consumer as its source in every
+// answer. And moto answers the update or delete of an unknown mapping with success, so the gate answers it as Lambda
+// does, 404 ResourceNotFoundException. Each workaround has a test that fails once moto no longer needs it
+// (TestS3Escapes, TestLambdaForMoto).
+//
+// What the rehearsal drives, package sources emulates (Lambda's pollers of Kinesis, DynamoDB streams and SQS,
+// Firehose, EventBridge's delivery to targets moto cannot reach), and package customres runs custom resources as
+// CloudFormation does. The scenarios of a deploy, from producer to pipeline, to the stores, and to a replay, are the
+// tests of packages scenario/lake and scenario/store, and this package's subscriptions, bad-input and grant tests.
 //
 // The tests take the assembly from $EVENTLAKE_ASSEMBLY ([AssemblyDir]); `make test` sets it to the cdk.out it has just
 // synthesized.
