@@ -3,8 +3,10 @@ package lake
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
@@ -31,7 +33,10 @@ type blueprint struct {
 	// (observerMapping), announcing on bus and topic.
 	monitor, observerFn             *rehearsal.Function
 	monitorMapping, observerMapping sources.SQSSettings
-	bus, topicARN, countersTable    string
+	// visibility is the visibility timeout of the monitor's and the observer's queues: when a failed message is
+	// received again.
+	visibility                   time.Duration
+	bus, topicARN, countersTable string
 	// rules are every AWS::Events::Rule of the templates; objectCreated sends the lake's S3 events to the monitor's
 	// queue, expect is the watch's schedule, ready starts the pipeline on DataSetReady.
 	rules                        []sources.EventBridgeRule
@@ -136,6 +141,19 @@ func findBlueprint(t *testing.T, r *rehearsal.Rehearsal) *blueprint {
 	}
 	if bp.monitorMapping.EventSourceARN == "" || bp.observerMapping.EventSourceARN == "" {
 		t.Fatalf("the monitor's (%+v) or the observer's (%+v) queue mapping is missing", bp.monitorMapping, bp.observerMapping)
+	}
+	for _, res := range a.ResourcesOfType("AWS::SQS::Queue") {
+		queueARN, _ := d.Attr(res.Stack, res.LogicalID, "Arn")
+		if queueARN != bp.monitorMapping.EventSourceARN && queueARN != bp.observerMapping.EventSourceARN {
+			continue
+		}
+		secs := 30 // SQS's default
+		if v, ok := d.Properties(res.Stack, res.LogicalID)["VisibilityTimeout"]; ok {
+			if secs, err = strconv.Atoi(fmt.Sprint(v)); err != nil {
+				t.Fatalf("%s/%s: VisibilityTimeout %v", res.Stack, res.LogicalID, v)
+			}
+		}
+		bp.visibility = max(bp.visibility, time.Duration(secs)*time.Second)
 	}
 
 	for _, res := range a.ResourcesOfType("AWS::Events::Rule") {

@@ -134,7 +134,8 @@ func TestProducerToLakeToPipeline(t *testing.T) {
 	r := rehearsal.Start(t, rehearsal.AssemblyDir(t), rehearsal.WithoutEcho())
 	started := time.Now()
 	bp := findBlueprint(t, r)
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(t.Context(), scenarioTimeout)
+	defer cancel()
 	admin := r.AdminConfig()
 	if !permits(r, bp.starter, bp.ready.ARN) {
 		t.Errorf("no AWS::Lambda::Permission lets the rule %s invoke the starter %s: EventBridge could not start the pipeline", bp.ready.ARN, bp.starter.ARN())
@@ -144,15 +145,18 @@ func TestProducerToLakeToPipeline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Time on the observer's queues runs DELAY_SECONDS times faster: its delays, and the visibility timeout after
+	// which a message a function failed is received again.
 	scale := sources.ScaleDelays(float64(time.Second) / float64(delay))
+	retryAfter := scale("", bp.visibility)
 	monitorFn, monitorDelays := delayedFunction(t, r, bp.monitor, scale)
 	observerFn, observerDelays := delayedFunction(t, r, bp.observerFn, scale)
 	counted, read := &tap{fn: monitorFn}, &tap{fn: observerFn}
-	monitor, err := sources.NewSQS(ctx, admin, bp.monitorMapping, counted)
+	monitor, err := sources.NewSQS(ctx, admin, bp.monitorMapping, counted, sources.WithFailedVisibility(retryAfter))
 	if err != nil {
 		t.Fatal(err)
 	}
-	obs, err := sources.NewSQS(ctx, admin, bp.observerMapping, read, sources.WithPollInterval(50*time.Millisecond))
+	obs, err := sources.NewSQS(ctx, admin, bp.observerMapping, read, sources.WithFailedVisibility(retryAfter), sources.WithPollInterval(50*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,8 +194,8 @@ func TestProducerToLakeToPipeline(t *testing.T) {
 		expected := hour.Add(time.Hour)
 		if h == 0 { // the schedule (minute 5) expects the first hour before its first object lands
 			expected = flushAt(hour, 0).Add(time.Minute)
-			schedule(t, bus, hour, expected)
-			drain(t, monitor)
+			schedule(ctx, t, bus, hour, expected)
+			drain(ctx, t, monitor)
 		}
 		for f := 0; f < flushes; f++ {
 			var recs []producer.Record
@@ -206,19 +210,19 @@ func TestProducerToLakeToPipeline(t *testing.T) {
 			}
 			at := flushAt(hour, f)
 			fire.SetArrivalClock(func(arrival time.Time) time.Time { return at.Add(arrival.Sub(putAt)) })
-			drain(t, fire)
-			drain(t, monitor)
+			drain(ctx, t, fire)
+			drain(ctx, t, monitor)
 		}
 		if h > 0 { // and the second hour after its objects
-			schedule(t, bus, hour, expected)
-			drain(t, monitor)
+			schedule(ctx, t, bus, hour, expected)
+			drain(ctx, t, monitor)
 		}
-		schedule(t, bus, expected, hour.Add(time.Hour)) // the rest of the hour: nothing is scheduled
+		schedule(ctx, t, bus, expected, hour.Add(time.Hour)) // the rest of the hour: nothing is scheduled
 	}
 	lakeWritten := time.Now()
-	drain(t, obs)
+	drain(ctx, t, obs)
 	observed := time.Now()
-	drain(t, bus)
+	drain(ctx, t, bus)
 	t.Logf("rehearsal started in %s; %d events put, written to the lake and counted in %s; observed in %s; the pipeline started in %s",
 		started.Sub(began).Round(time.Millisecond), len(evs), lakeWritten.Sub(started).Round(time.Millisecond),
 		observed.Sub(lakeWritten).Round(time.Millisecond), time.Since(observed).Round(time.Millisecond))
@@ -313,9 +317,9 @@ func TestProducerToLakeToPipeline(t *testing.T) {
 	if err := bus.Deliver(ctx, bp.ready.ARN, readyEvent); err != nil {
 		t.Fatal(err)
 	}
-	drain(t, monitor)
-	drain(t, obs)
-	drain(t, bus)
+	drain(ctx, t, monitor)
+	drain(ctx, t, obs)
+	drain(ctx, t, bus)
 	t.Logf("redeliveries handled in %s", time.Since(redelivered).Round(time.Millisecond))
 
 	// THEN each was handled, and changed nothing: the counters and markers are as they were, no announcement was
@@ -338,18 +342,22 @@ func TestProducerToLakeToPipeline(t *testing.T) {
 	t.Logf("scenario 1 took %s", time.Since(began).Round(time.Millisecond))
 }
 
+// scenarioTimeout bounds the scenario once the rehearsal has started: a driver still waiting then (a message failing
+// again and again) fails the test instead of hanging it.
+const scenarioTimeout = 2 * time.Minute
+
 // drain runs a driver until its source is empty.
-func drain(t *testing.T, d interface{ Drain(context.Context) error }) {
+func drain(ctx context.Context, t *testing.T, d interface{ Drain(context.Context) error }) {
 	t.Helper()
-	if err := d.Drain(context.Background()); err != nil {
-		t.Fatal(err)
+	if err := d.Drain(ctx); err != nil {
+		t.Fatalf("%T: %v", d, err)
 	}
 }
 
 // schedule sends the events of the templates' schedules in [from, to).
-func schedule(t *testing.T, bus *sources.EventBridge, from, to time.Time) {
+func schedule(ctx context.Context, t *testing.T, bus *sources.EventBridge, from, to time.Time) {
 	t.Helper()
-	if _, err := bus.Schedule(context.Background(), from, to); err != nil {
+	if _, err := bus.Schedule(ctx, from, to); err != nil {
 		t.Fatal(err)
 	}
 }
