@@ -133,8 +133,9 @@ func firstError(a, b error) error {
 // moto delivers a matched event to SQS queues (and a few other targets) itself, but fails PutEvents with
 // NotImplementedError when a matched rule has a Lambda or SNS target; it applies an InputTransformer with the event's
 // time as epoch seconds instead of EventBridge's ISO 8601 text, and ignores Input and InputPath; it delivers every
-// event put on a bus to each of its schedule rules, which have no pattern (and S3's events to every rule of every
-// bus); and it never runs a schedule. So, when the driver is made, for each rule:
+// event put on a bus to each of its schedule rules, which have no pattern (and S3's events, which it sends to the
+// rules of every bus, to every schedule rule); and it never runs a schedule. So, when the driver is made, for each
+// rule:
 //
 //   - a rule with an event pattern keeps the targets moto delivers right (SQS queues without Input, InputPath or
 //     InputTransformer); each of its other targets is replaced, in moto, by a relay: an SQS queue of the driver's
@@ -172,7 +173,8 @@ func firstError(a, b error) error {
 // 24-hour, 185-attempt window is never waited for), the Lambda permission (AWS::Lambda::Permission) EventBridge
 // needs to invoke a function, event pattern matching (moto's), rate(…) schedules and the cron features L, W and #,
 // targets other than Lambda functions, SQS queues and SNS topics (Step Functions, Kinesis, API destinations…),
-// SqsParameters (FIFO message groups), archives and replays, and fields of an event beyond the nine above.
+// SqsParameters (FIFO message groups), archives and replays, fields of an event beyond the nine above, and the bus
+// S3 sends its events to (the default bus in AWS; every bus in moto, whose rules match them by pattern).
 //
 // Drain, Deliver and Schedule are not safe for concurrent use; Stats and Deliveries may be called at any time.
 type EventBridge struct {
@@ -238,8 +240,8 @@ type relay struct {
 }
 
 // NewEventBridge makes an EventBridge driver of rules (materialized in moto at cfg's endpoint), which invokes the
-// Lambda functions that functions finds by their ARN (nil for a function it does not know). It rewires the rules'
-// targets in moto as EventBridge describes.
+// Lambda functions that functions finds by their ARN; for a function it does not know, functions returns a nil
+// Invoker (not a nil pointer in an Invoker). It rewires the rules' targets in moto as EventBridge describes.
 func NewEventBridge(ctx context.Context, cfg aws.Config, rules []EventBridgeRule, functions func(functionARN string) Invoker, opts ...Option) (*EventBridge, error) {
 	if functions == nil {
 		functions = func(string) Invoker { return nil }

@@ -5,12 +5,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -140,8 +140,8 @@ func delayedFunction(t *testing.T, r *rehearsal.Rehearsal, fn *rehearsal.Functio
 // delaySeconds reads a DELAY_SECONDS of the templates.
 func delaySeconds(t *testing.T, fn *rehearsal.Function) time.Duration {
 	t.Helper()
-	var secs int
-	if _, err := fmt.Sscan(fn.Environment["DELAY_SECONDS"], &secs); err != nil || secs <= 0 {
+	secs, err := strconv.Atoi(fn.Environment["DELAY_SECONDS"])
+	if err != nil || secs <= 0 {
 		t.Fatalf("%s: DELAY_SECONDS %q", fn.Name(), fn.Environment["DELAY_SECONDS"])
 	}
 	return time.Duration(secs) * time.Second
