@@ -191,10 +191,12 @@ func TestProducerToLakeToPipeline(t *testing.T) {
 	prod := producer.New(kinesis.NewFromConfig(admin), bp.streamARN)
 	for h := 0; h < hours; h++ {
 		hour := first.Add(time.Duration(h) * time.Hour)
-		expected := hour.Add(time.Hour)
-		if h == 0 { // the schedule (minute 5) expects the first hour before its first object lands
-			expected = flushAt(hour, 0).Add(time.Minute)
-			schedule(ctx, t, bus, hour, expected)
+		// The watch's schedule (minute 5) expects the first hour before its first object lands, the second after its
+		// last.
+		scheduled := hour // the schedule has run until then
+		if h == 0 {
+			scheduled = flushAt(hour, 0).Add(time.Minute)
+			schedule(ctx, t, bus, hour, scheduled)
 			drain(ctx, t, monitor)
 		}
 		for f := 0; f < flushes; f++ {
@@ -213,11 +215,8 @@ func TestProducerToLakeToPipeline(t *testing.T) {
 			drain(ctx, t, fire)
 			drain(ctx, t, monitor)
 		}
-		if h > 0 { // and the second hour after its objects
-			schedule(ctx, t, bus, hour, expected)
-			drain(ctx, t, monitor)
-		}
-		schedule(ctx, t, bus, expected, hour.Add(time.Hour)) // the rest of the hour: nothing is scheduled
+		schedule(ctx, t, bus, scheduled, hour.Add(time.Hour))
+		drain(ctx, t, monitor)
 	}
 	lakeWritten := time.Now()
 	drain(ctx, t, obs)
