@@ -15,6 +15,11 @@
 //     900 s) and shortens their delays, since moto keeps delayed messages for the real time asked.
 //   - Firehose: a delivery stream with a Kinesis source, a Lambda transformation and an S3 destination: the
 //     transformation's event and its retries, the object layout, compression and error output Firehose writes.
+//   - EventBridge: the delivery moto cannot do (its PutEvents fails on a Lambda target): the targets of the
+//     templates' rules that are Lambda functions, SNS topics or carry an input customization are relayed through
+//     queues of the driver and delivered as EventBridge would (the event's form, Input, InputPath,
+//     InputTransformer, Lambda's asynchronous retries, the dead-letter queue); schedule rules are taken out of moto's
+//     PutEvents delivery (moto hands them every event) and fired on their cron by Schedule.
 //
 // Every driver has a Drain method that processes until its source has nothing more to give (the SQS driver also
 // waits for messages in flight or delayed), and counters for tests. Each driver's documentation lists exactly what
@@ -24,5 +29,7 @@
 //
 // Time: batching and buffering windows are never waited for (Drain acts as if they had elapsed). Where the rehearsal
 // would otherwise wait in real time, options compress it: WithClock ages stream records, WithFailedVisibility makes
-// failed SQS messages visible again sooner, and a DelayFront shortens message delays.
+// failed SQS messages visible again sooner, and a DelayFront shortens message delays. Firehose.SetArrivalClock moves
+// records to another arrival time (the lake is partitioned by arrival, and moto stamps the real time), so a test can
+// write past hours of the lake.
 package sources
