@@ -26,7 +26,7 @@ import (
 const (
 	eventCount = 2000
 	keyCount   = 50
-	orderKeys  = 40
+	orderKeys  = 30
 )
 
 // bigEventBytes is the size of the one event too large for an event store item (the writer's inline limit is
@@ -45,7 +45,7 @@ type event struct {
 func makeEvents(t *testing.T, start time.Time) []event {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(10, 2))
-	orderMix := []string{"order-created", "payment-made", "order-paid", "stock-reserved", "order-shipped"}
+	orderMix := []string{"order-created", "payment-made", "order-paid", "stock-reserved", "order-shipped", "customer-noted"}
 	otherMix := []string{"payment-made", "stock-reserved", "customer-noted"}
 	evs := make([]event, eventCount)
 	for i := range evs {
