@@ -38,6 +38,8 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"--bucket", "b", "--function", "f", "--no-such-flag"},
 		{"--bucket", "b", "--table", "t", "--function", "f"},
 		{"--table", "t", "--function", "f"},
+		{"--table", "t", "--from", "2026-11-21T09:00:00Z", "--to", "2026-11-21T10:00:00Z", "--function", "f", "--shards", "0"},
+		{"--table", "t", "--from", "2026-11-21T09:00:00Z", "--to", "2026-11-21T10:00:00Z", "--function", "f", "--shards", "257"},
 	} {
 		var out, errOut bytes.Buffer
 		if code := run(context.Background(), args, &out, &errOut); code != exitUsage || errOut.Len() == 0 {
