@@ -161,7 +161,7 @@ func (d *Decoder) readLine() (line []byte, tooLong bool, err error) {
 	for {
 		chunk, err := d.r.ReadSlice('\n')
 		if !tooLong {
-			if len(d.buf)+len(chunk) > d.maxLine+1 { // +1 for the newline itself
+			if len(d.buf)+len(bytes.TrimSuffix(chunk, []byte{'\n'})) > d.maxLine { // the newline is no part of the line
 				tooLong = true
 				d.buf = d.buf[:0]
 			} else {
