@@ -268,6 +268,7 @@ func expectation(at string) string {
 
 func TestExpectedDataSetThatNeverArrivesTimesOutOnce(t *testing.T) {
 	e := newEnv(t, observer.Constant, 3)
+	e.obs.MaxWait = 20 * time.Minute // 21 readings, a minute apart
 	// The schedule's event, delivered twice at once (the second finds the observation before its first reading).
 	e.deliver(t, expectation("2026-11-21T09:05:00Z"))
 	c := e.counter(t, hour9)
