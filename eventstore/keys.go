@@ -4,18 +4,26 @@ import (
 	"fmt"
 	"hash/fnv"
 	"time"
+
+	"github.com/eventlake/eventlake/contract"
 )
 
 // DefaultShards is the number of write shards of the byTime index per hour.
-const DefaultShards = 16
+const DefaultShards = contract.DefaultShards
 
-// Attribute and index names.
+// Attribute and index names. The table's keys and index are package contract's, which constructs/eventstore
+// creates the table with.
 const (
-	AttrPK         = "pk"
-	AttrSK         = "sk"
-	AttrTimePK     = "tpk"
-	AttrTimeSK     = "tsk"
-	TimeIndex      = "byTime"
+	// AttrPK is the table's partition key.
+	AttrPK = contract.EventStoreAttrPK
+	// AttrSK is the table's sort key.
+	AttrSK = contract.EventStoreAttrSK
+	// AttrTimePK is the time index's partition key.
+	AttrTimePK = contract.EventStoreAttrTimePK
+	// AttrTimeSK is the time index's sort key.
+	AttrTimeSK = contract.EventStoreAttrTimeSK
+	// TimeIndex is the global secondary index by time.
+	TimeIndex      = contract.EventStoreTimeIndex
 	attrType       = "type"
 	attrID         = "id"
 	attrTimestamp  = "ts"

@@ -11,19 +11,30 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/eventlake/eventlake/contract"
 )
 
-// Limits of a Kinesis event source mapping.
+// Limits of a Kinesis event source mapping: package contract's, which constructs/subscription checks props against.
 const (
-	MinBatchSize             = 1
-	MaxBatchSize             = 10000
-	MaxBatchingWindowSeconds = 300
-	MinParallelization       = 1
-	MaxParallelization       = 10
-	MaxRetryAttempts         = 10000
-	MinRecordAgeSeconds      = 60
-	MaxRecordAgeSeconds      = 604800
-	MaxTumblingWindowSeconds = 900
+	// MinBatchSize is the fewest records per invocation.
+	MinBatchSize = contract.MinBatchSize
+	// MaxBatchSize is the most records per invocation.
+	MaxBatchSize = contract.MaxBatchSize
+	// MaxBatchingWindowSeconds is the longest batching window.
+	MaxBatchingWindowSeconds = contract.MaxBatchingWindowSeconds
+	// MinParallelization is the fewest batches of one shard processed at once.
+	MinParallelization = contract.MinParallelization
+	// MaxParallelization is the most batches of one shard processed at once.
+	MaxParallelization = contract.MaxParallelization
+	// MaxRetryAttempts is the most retries of a batch (-1 retries for ever).
+	MaxRetryAttempts = contract.MaxRetryAttempts
+	// MinRecordAgeSeconds is the shortest maximum record age (-1 keeps records for ever).
+	MinRecordAgeSeconds = contract.MinRecordAgeSeconds
+	// MaxRecordAgeSeconds is the longest maximum record age: 7 days.
+	MaxRecordAgeSeconds = contract.MaxRecordAgeSeconds
+	// MaxTumblingWindowSeconds is the longest tumbling window.
+	MaxTumblingWindowSeconds = contract.MaxTumblingWindowSeconds
 )
 
 // Properties are the desired settings of one mapping, as the custom resource declares them.
@@ -62,15 +73,14 @@ type Properties struct {
 	Metrics []types.EventSourceMappingMetric
 }
 
-// known lists the properties the resource accepts, besides what CloudFormation adds itself.
-var known = map[string]bool{
-	"FunctionName": true, "EventSourceArn": true, "BatchSize": true, "MaximumBatchingWindowInSeconds": true,
-	"StartingPosition": true, "StartingPositionTimestamp": true, "ParallelizationFactor": true,
-	"BisectBatchOnFunctionError": true, "MaximumRetryAttempts": true, "MaximumRecordAgeInSeconds": true,
-	"OnFailureDestination": true, "ReportBatchItemFailures": true, "FilterPatterns": true,
-	"TumblingWindowInSeconds": true, "Enabled": true, "Metrics": true,
-	"ServiceToken": true, "ServiceTimeout": true,
-}
+// known lists the properties the resource accepts (package contract's), and those CloudFormation adds itself.
+var known = func() map[string]bool {
+	m := map[string]bool{"ServiceToken": true, "ServiceTimeout": true}
+	for _, p := range contract.SubscriptionProperties {
+		m[p] = true
+	}
+	return m
+}()
 
 // PropertyError names a property that could not be used, its value and why.
 type PropertyError struct {
@@ -102,60 +112,60 @@ func ParseProperties(raw map[string]any) (Properties, error) {
 		return Properties{}, &PropertyError{"(unknown)", strings.Join(unknown, ","), "not a property of Custom::EventlakeSubscription"}
 	}
 	out := Properties{
-		FunctionName:   p.str("FunctionName", true),
-		EventSourceArn: p.str("EventSourceArn", true),
+		FunctionName:   p.str(contract.PropFunctionName, true),
+		EventSourceArn: p.str(contract.PropEventSourceArn, true),
 	}
 	if p.err == nil {
 		if a, err := arn.Parse(out.EventSourceArn); err != nil || a.Service != "kinesis" || !strings.HasPrefix(a.Resource, "stream/") {
-			p.fail("EventSourceArn", out.EventSourceArn, "must be the ARN of a Kinesis stream or stream consumer")
+			p.fail(contract.PropEventSourceArn, out.EventSourceArn, "must be the ARN of a Kinesis stream or stream consumer")
 		}
 	}
-	out.BatchSize = p.int32("BatchSize", MinBatchSize, MaxBatchSize)
-	out.MaximumBatchingWindowInSeconds = p.int32("MaximumBatchingWindowInSeconds", 0, MaxBatchingWindowSeconds)
-	switch pos := p.str("StartingPosition", false); pos {
+	out.BatchSize = p.int32(contract.PropBatchSize, MinBatchSize, MaxBatchSize)
+	out.MaximumBatchingWindowInSeconds = p.int32(contract.PropMaximumBatchingWindowInSeconds, 0, MaxBatchingWindowSeconds)
+	switch pos := p.str(contract.PropStartingPosition, false); pos {
 	case "":
 		out.StartingPosition = types.EventSourcePositionTrimHorizon
 	case "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP":
 		out.StartingPosition = types.EventSourcePosition(pos)
 	default:
-		p.fail("StartingPosition", pos, "must be TRIM_HORIZON, LATEST or AT_TIMESTAMP")
+		p.fail(contract.PropStartingPosition, pos, "must be TRIM_HORIZON, LATEST or AT_TIMESTAMP")
 	}
-	if ts := p.str("StartingPositionTimestamp", false); ts != "" {
+	if ts := p.str(contract.PropStartingPositionTimestamp, false); ts != "" {
 		t, err := parseTime(ts)
 		if err != nil {
-			p.fail("StartingPositionTimestamp", ts, "must be an RFC 3339 time or epoch seconds")
+			p.fail(contract.PropStartingPositionTimestamp, ts, "must be an RFC 3339 time or epoch seconds")
 		}
 		out.StartingPositionTimestamp = &t
 	}
 	if p.err == nil && (out.StartingPosition == types.EventSourcePositionAtTimestamp) != (out.StartingPositionTimestamp != nil) {
-		p.fail("StartingPositionTimestamp", p.raw["StartingPositionTimestamp"], "is required with StartingPosition AT_TIMESTAMP, and only with it")
+		p.fail(contract.PropStartingPositionTimestamp, p.raw[contract.PropStartingPositionTimestamp], "is required with StartingPosition AT_TIMESTAMP, and only with it")
 	}
-	out.ParallelizationFactor = p.int32("ParallelizationFactor", MinParallelization, MaxParallelization)
-	out.BisectBatchOnFunctionError = p.bool("BisectBatchOnFunctionError")
-	out.MaximumRetryAttempts = p.int32("MaximumRetryAttempts", -1, MaxRetryAttempts)
-	out.MaximumRecordAgeInSeconds = p.int32("MaximumRecordAgeInSeconds", -1, MaxRecordAgeSeconds)
+	out.ParallelizationFactor = p.int32(contract.PropParallelizationFactor, MinParallelization, MaxParallelization)
+	out.BisectBatchOnFunctionError = p.bool(contract.PropBisectBatchOnFunctionError)
+	out.MaximumRetryAttempts = p.int32(contract.PropMaximumRetryAttempts, -1, MaxRetryAttempts)
+	out.MaximumRecordAgeInSeconds = p.int32(contract.PropMaximumRecordAgeInSeconds, -1, MaxRecordAgeSeconds)
 	if v := out.MaximumRecordAgeInSeconds; v != nil && *v != -1 && *v < MinRecordAgeSeconds {
-		p.fail("MaximumRecordAgeInSeconds", *v, fmt.Sprintf("must be -1 (infinite) or %d to %d", MinRecordAgeSeconds, MaxRecordAgeSeconds))
+		p.fail(contract.PropMaximumRecordAgeInSeconds, *v, fmt.Sprintf("must be -1 (infinite) or %d to %d", MinRecordAgeSeconds, MaxRecordAgeSeconds))
 	}
-	if d := p.str("OnFailureDestination", false); d != "" {
+	if d := p.str(contract.PropOnFailureDestination, false); d != "" {
 		a, err := arn.Parse(d)
 		if err != nil || (a.Service != "sqs" && a.Service != "sns" && a.Service != "s3") {
-			p.fail("OnFailureDestination", d, "must be the ARN of an SQS queue, an SNS topic or an S3 bucket")
+			p.fail(contract.PropOnFailureDestination, d, "must be the ARN of an SQS queue, an SNS topic or an S3 bucket")
 		}
 		out.OnFailureDestination = d
 	}
-	out.ReportBatchItemFailures = p.bool("ReportBatchItemFailures")
-	for i, f := range p.list("FilterPatterns") {
+	out.ReportBatchItemFailures = p.bool(contract.PropReportBatchItemFailures)
+	for i, f := range p.list(contract.PropFilterPatterns) {
 		if !json.Valid([]byte(f)) {
-			p.fail(fmt.Sprintf("FilterPatterns[%d]", i), f, "must be a JSON filter pattern")
+			p.fail(fmt.Sprintf("%s[%d]", contract.PropFilterPatterns, i), f, "must be a JSON filter pattern")
 		}
 		out.FilterPatterns = append(out.FilterPatterns, f)
 	}
-	out.TumblingWindowInSeconds = p.int32("TumblingWindowInSeconds", 0, MaxTumblingWindowSeconds)
-	out.Enabled = p.bool("Enabled")
-	for _, m := range p.list("Metrics") {
+	out.TumblingWindowInSeconds = p.int32(contract.PropTumblingWindowInSeconds, 0, MaxTumblingWindowSeconds)
+	out.Enabled = p.bool(contract.PropEnabled)
+	for _, m := range p.list(contract.PropMetrics) {
 		if m != string(types.EventSourceMappingMetricEventCount) && m != string(types.EventSourceMappingMetricErrorCount) {
-			p.fail("Metrics", m, "must be EventCount or ErrorCount")
+			p.fail(contract.PropMetrics, m, "must be EventCount or ErrorCount")
 		}
 		out.Metrics = append(out.Metrics, types.EventSourceMappingMetric(m))
 	}

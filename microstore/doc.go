@@ -10,11 +10,17 @@
 // history — every page, strongly consistent, in order — once, and hands it to the service's function.
 package microstore
 
-// Attribute names of a micro event store table.
+import "github.com/eventlake/eventlake/contract"
+
+// Attribute names of a micro event store table. The keys and TTL are package contract's, which constructs/microstore
+// creates the table with.
 const (
-	AttrKey   = "key"
-	AttrPos   = "pos"
-	AttrTTL   = "ttl"
+	// AttrKey is the table's partition key: the correlation key.
+	AttrKey = contract.MicroStoreAttrKey
+	// AttrPos is the table's sort key: the event's position.
+	AttrPos = contract.MicroStoreAttrPos
+	// AttrTTL is the table's time-to-live attribute.
+	AttrTTL   = contract.MicroStoreAttrTTL
 	attrType  = "type"
 	attrID    = "id"
 	attrTS    = "ts"
@@ -22,4 +28,4 @@ const (
 )
 
 // DefaultRetentionDays keeps events 33 days, as the reference implementation did.
-const DefaultRetentionDays = 33
+const DefaultRetentionDays = contract.DefaultRetentionDays

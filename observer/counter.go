@@ -13,10 +13,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/eventlake/eventlake/contract"
 )
 
 // AttrDataSet is the counter table's partition key.
-const AttrDataSet = "dataSet"
+const AttrDataSet = contract.ObserverAttrDataSet
 
 // Counter is a data set's counter item.
 type Counter struct {

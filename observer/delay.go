@@ -1,35 +1,31 @@
 package observer
 
 import (
-	"fmt"
 	"math"
 	"time"
+
+	"github.com/eventlake/eventlake/contract"
 )
 
-// Strategy says how long the observer waits before its next reading.
-type Strategy string
+// Strategy says how long the observer waits before its next reading (package contract's type, which the
+// construct sets).
+type Strategy = contract.Strategy
 
 // The delay strategies of the seed article, over a base delay d and the number of unchanged readings in a row.
 const (
 	// Constant waits d every time.
-	Constant Strategy = "constant"
+	Constant = contract.Constant
 	// Reciprocal waits d/repeated: the longer nothing changes, the faster it confirms (d after a change).
-	Reciprocal Strategy = "reciprocal"
+	Reciprocal = contract.Reciprocal
 	// Exponential waits ceil(d·e^-repeated) seconds.
-	Exponential Strategy = "exponential"
+	Exponential = contract.Exponential
 )
 
 // MaxDelay is the longest delay SQS allows on a message.
-const MaxDelay = 900 * time.Second
+const MaxDelay = contract.MaxDelaySeconds * time.Second
 
 // ParseStrategy checks a strategy's name.
-func ParseStrategy(s string) (Strategy, error) {
-	switch Strategy(s) {
-	case Constant, Reciprocal, Exponential:
-		return Strategy(s), nil
-	}
-	return "", fmt.Errorf("delay strategy %q: must be %q, %q or %q", s, Constant, Reciprocal, Exponential)
-}
+func ParseStrategy(s string) (Strategy, error) { return contract.ParseStrategy(s) }
 
 // Delay is the wait before the next reading, clamped to SQS's 0 to 900 seconds and rounded up to whole seconds.
 func Delay(s Strategy, d time.Duration, repeated int) time.Duration {

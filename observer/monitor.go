@@ -15,18 +15,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/eventlake/eventlake/contract"
 )
 
 // Watch names the data sets of a bucket: every object under Prefix belongs to the data set of its directory (the key
-// up to its last "/"), or, with Depth, of its first Depth path segments after Prefix.
-type Watch struct {
-	// Bucket is the watched bucket.
-	Bucket string `json:"bucket"`
-	// Prefix limits the watch to keys under it.
-	Prefix string `json:"prefix"`
-	// Depth, when set, makes a data set of the first Depth path segments after Prefix.
-	Depth int `json:"depth,omitempty"`
-}
+// up to its last "/"), or, with Depth, of its first Depth path segments after Prefix. It is package contract's type,
+// which the construct sets as the monitor's watches.
+type Watch = contract.Watch
 
 // DataSetOf returns the data set of an object, "" when no watch covers it.
 func DataSetOf(watches []Watch, bucket, key string) string {
@@ -52,7 +48,7 @@ func DataSetOf(watches []Watch, bucket, key string) string {
 
 // AttrExpiresAt is the counter table's time-to-live attribute (epoch seconds). Markers have it; counters do not, and
 // never expire.
-const AttrExpiresAt = "expiresAt"
+const AttrExpiresAt = contract.ObserverAttrExpiresAt
 
 // DefaultRemember is how long a [Monitor] remembers a counted object when Remember is not set: the observer's default
 // MaxWait (24 hours) plus the 14 days a dead-lettered event may wait before an operator redrives it.

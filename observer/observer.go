@@ -15,15 +15,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/eventlake/eventlake/contract"
 )
 
 // EventSource is the source of the observer's EventBridge events.
-const EventSource = "eventlake.observer"
+const EventSource = contract.ObserverEventSource
 
 // Detail types of the observer's events.
 const (
-	DataSetReady    = "DataSetReady"
-	DataSetTimedOut = "DataSetTimedOut"
+	// DataSetReady announces a complete data set.
+	DataSetReady = contract.DataSetReady
+	// DataSetTimedOut announces an observation that gave up.
+	DataSetTimedOut = contract.DataSetTimedOut
 )
 
 // Announcement is the detail of a DataSetReady or DataSetTimedOut event, and the body of its SNS message.
