@@ -1,14 +1,14 @@
 // Command datapipeline launches a clone of an AWS Data Pipeline template for each DataSetReady event (package
 // pipeline's DataPipeline adapter). Deployed by constructs/pipeline when a template pipeline is configured.
 //
-// Environment: TEMPLATE_PIPELINE_ID, CLONE_PREFIX.
+// Environment: [pipeline.DataPipelineConfig], read by pipeline.DataPipelineConfigFromEnv (TEMPLATE_PIPELINE_ID, and
+// CLONE_PREFIX optionally).
 package main
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -21,7 +21,11 @@ import (
 
 func main() {
 	logger, cfg := lambdamain.Setup()
-	d := &pipeline.DataPipeline{Client: datapipeline.NewFromConfig(cfg), TemplateID: os.Getenv("TEMPLATE_PIPELINE_ID"), NamePrefix: os.Getenv("CLONE_PREFIX")}
+	c, err := pipeline.DataPipelineConfigFromEnv()
+	if err != nil {
+		lambdamain.Fail(logger, "configuration", "error", err)
+	}
+	d := &pipeline.DataPipeline{Client: datapipeline.NewFromConfig(cfg), TemplateID: c.TemplateID, NamePrefix: c.ClonePrefix}
 	lambda.Start(func(ctx context.Context, ev events.CloudWatchEvent) (string, error) {
 		var a observer.Announcement
 		if err := json.Unmarshal(ev.Detail, &a); err != nil || a.DataSet == "" {

@@ -1,13 +1,10 @@
 // Command eventstorewriter stores the event stream's events in the event store (package eventstore). Deployed by
 // constructs/eventstore, subscribed to the stream.
 //
-// Environment: TABLE, PAYLOAD_BUCKET, SHARDS.
+// Environment: [eventstore.Config], read by eventstore.ConfigFromEnv (TABLE, PAYLOAD_BUCKET, SHARDS).
 package main
 
 import (
-	"os"
-	"strconv"
-
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -18,14 +15,14 @@ import (
 
 func main() {
 	logger, cfg := lambdamain.Setup()
-	shards, err := strconv.Atoi(os.Getenv("SHARDS"))
-	if err != nil || shards < 1 {
-		lambdamain.Fail(logger, "SHARDS must be a whole number of at least 1", "SHARDS", os.Getenv("SHARDS"))
+	c, err := eventstore.ConfigFromEnv()
+	if err != nil {
+		lambdamain.Fail(logger, "configuration", "error", err)
 	}
 	w := &eventstore.Writer{
-		DB: dynamodb.NewFromConfig(cfg), Table: os.Getenv("TABLE"),
-		Payloads: s3.NewFromConfig(cfg), Bucket: os.Getenv("PAYLOAD_BUCKET"),
-		Shards: shards, Logger: logger,
+		DB: dynamodb.NewFromConfig(cfg), Table: c.Table,
+		Payloads: s3.NewFromConfig(cfg), Bucket: c.PayloadBucket,
+		Shards: c.Shards, Logger: logger,
 	}
 	lambda.Start(w.Handle)
 }

@@ -1,12 +1,10 @@
 // Command pipelinestarter starts the processing state machine for each DataSetReady event (package pipeline).
 // Deployed by constructs/pipeline on an EventBridge rule.
 //
-// Environment: STATE_MACHINE_ARN.
+// Environment: [pipeline.StarterConfig], read by pipeline.StarterConfigFromEnv (STATE_MACHINE_ARN).
 package main
 
 import (
-	"os"
-
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
@@ -15,7 +13,11 @@ import (
 )
 
 func main() {
-	_, cfg := lambdamain.Setup()
-	s := &pipeline.Starter{SFN: sfn.NewFromConfig(cfg), StateMachineARN: os.Getenv("STATE_MACHINE_ARN")}
+	logger, cfg := lambdamain.Setup()
+	c, err := pipeline.StarterConfigFromEnv()
+	if err != nil {
+		lambdamain.Fail(logger, "configuration", "error", err)
+	}
+	s := &pipeline.Starter{SFN: sfn.NewFromConfig(cfg), StateMachineARN: c.StateMachineARN}
 	lambda.Start(s.Handle)
 }

@@ -6,14 +6,14 @@
 // target ([replay.Deployment.Confine]); an input refused is answered, before anything is read or sent, with a
 // *replay.InputError, which Lambda reports as the error type "InputError".
 //
-// Environment: LAKE_BUCKET (and LAKE_PREFIX), and TARGET_FUNCTION or TARGET_STREAM; SOURCE_STREAM_ARN optionally.
+// Environment: [replay.Config], read by replay.ConfigFromEnv: LAKE_BUCKET (and LAKE_PREFIX), and TARGET_FUNCTION or
+// TARGET_STREAM; SOURCE_STREAM_ARN optionally.
 package main
 
 import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -35,11 +35,14 @@ func main() {
 	logger, cfg := lambdamain.Setup(config.WithRetryer(func() aws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = 10; o.MaxBackoff = 20 * time.Second })
 	}))
+	c, err := replay.ConfigFromEnv()
+	if err != nil {
+		lambdamain.Fail(logger, "configuration", "error", err)
+	}
 	h := &handler{
 		deployment: replay.Deployment{
-			Bucket: os.Getenv("LAKE_BUCKET"), Prefix: os.Getenv("LAKE_PREFIX"),
-			Function: os.Getenv("TARGET_FUNCTION"), Stream: os.Getenv("TARGET_STREAM"),
-			SourceARN: os.Getenv("SOURCE_STREAM_ARN"), Region: cfg.Region,
+			Bucket: c.LakeBucket, Prefix: c.LakePrefix, Function: c.TargetFunction, Stream: c.TargetStream,
+			SourceARN: c.SourceStreamARN, Region: cfg.Region,
 		},
 		s3: s3.NewFromConfig(cfg), lambda: lambdaapi.NewFromConfig(cfg), kinesis: kinesis.NewFromConfig(cfg), logger: logger,
 	}
