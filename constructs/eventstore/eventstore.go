@@ -21,7 +21,7 @@ import (
 	"github.com/eventlake/eventlake/constructs/golambda"
 	"github.com/eventlake/eventlake/constructs/internal/buckets"
 	"github.com/eventlake/eventlake/constructs/subscription"
-	rt "github.com/eventlake/eventlake/eventstore"
+	"github.com/eventlake/eventlake/contract"
 )
 
 // EventStoreProps configures [NewEventStore].
@@ -67,19 +67,19 @@ func NewEventStore(scope constructs.Construct, id *string, props *EventStoreProp
 	if props == nil || props.Stream == nil {
 		panic(where + ": EventStoreProps.Stream is required")
 	}
-	shards := float64(rt.DefaultShards)
+	shards := float64(contract.DefaultShards)
 	if props.Shards != nil {
 		shards = *props.Shards
 	}
-	if shards < 1 || shards > 256 || shards != math.Trunc(shards) {
-		panic(fmt.Sprintf("%s: Shards is %v; it must be a whole number from 1 to 256", where, shards))
+	if shards < contract.MinShards || shards > contract.MaxShards || shards != math.Trunc(shards) {
+		panic(fmt.Sprintf("%s: Shards is %v; it must be a whole number from %d to %d", where, shards, contract.MinShards, contract.MaxShards))
 	}
 	this := constructs.NewConstruct(scope, id)
 	s := &store{Construct: this}
 	str := awsdynamodb.AttributeType_STRING
 	s.table = awsdynamodb.NewTable(this, jsii.String("Table"), &awsdynamodb.TableProps{
-		PartitionKey:                     &awsdynamodb.Attribute{Name: jsii.String(rt.AttrPK), Type: str},
-		SortKey:                          &awsdynamodb.Attribute{Name: jsii.String(rt.AttrSK), Type: str},
+		PartitionKey:                     &awsdynamodb.Attribute{Name: jsii.String(contract.EventStoreAttrPK), Type: str},
+		SortKey:                          &awsdynamodb.Attribute{Name: jsii.String(contract.EventStoreAttrSK), Type: str},
 		BillingMode:                      awsdynamodb.BillingMode_PAY_PER_REQUEST,
 		Encryption:                       awsdynamodb.TableEncryption_AWS_MANAGED,
 		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: jsii.Bool(true)},
@@ -87,9 +87,9 @@ func NewEventStore(scope constructs.Construct, id *string, props *EventStoreProp
 		RemovalPolicy:                    awscdk.RemovalPolicy_RETAIN,
 	})
 	s.table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
-		IndexName:      jsii.String(rt.TimeIndex),
-		PartitionKey:   &awsdynamodb.Attribute{Name: jsii.String(rt.AttrTimePK), Type: str},
-		SortKey:        &awsdynamodb.Attribute{Name: jsii.String(rt.AttrTimeSK), Type: str},
+		IndexName:      jsii.String(contract.EventStoreTimeIndex),
+		PartitionKey:   &awsdynamodb.Attribute{Name: jsii.String(contract.EventStoreAttrTimePK), Type: str},
+		SortKey:        &awsdynamodb.Attribute{Name: jsii.String(contract.EventStoreAttrTimeSK), Type: str},
 		ProjectionType: awsdynamodb.ProjectionType_ALL,
 	})
 
@@ -111,9 +111,10 @@ func NewEventStore(scope constructs.Construct, id *string, props *EventStoreProp
 		opts.Timeout = awscdk.Duration_Seconds(jsii.Number(120))
 	}
 	s.writer = golambda.NewFunction(this, jsii.String("Writer"), &golambda.FunctionProps{Package: golambda.Handler("eventstorewriter"), Options: &opts})
-	s.writer.AddEnvironment(jsii.String("TABLE"), s.table.TableName(), nil)
-	s.writer.AddEnvironment(jsii.String("PAYLOAD_BUCKET"), s.bucket.BucketName(), nil)
-	s.writer.AddEnvironment(jsii.String("SHARDS"), jsii.String(fmt.Sprint(shards)), nil)
+	cfg := contract.EventStore{Table: *s.table.TableName(), PayloadBucket: *s.bucket.BucketName(), Shards: int(shards)}
+	for k, v := range cfg.Env() {
+		s.writer.AddEnvironment(jsii.String(k), jsii.String(v), nil)
+	}
 	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
 		Grantee: s.writer, Actions: jsii.Strings("dynamodb:BatchWriteItem", "dynamodb:PutItem"), ResourceArns: &[]*string{s.table.TableArn()},
 	})
