@@ -6,7 +6,6 @@ package microstore
 import (
 	"fmt"
 	"math"
-	"regexp"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -22,7 +21,7 @@ import (
 
 	"github.com/eventlake/eventlake/constructs/golambda"
 	"github.com/eventlake/eventlake/constructs/subscription"
-	rt "github.com/eventlake/eventlake/microstore"
+	"github.com/eventlake/eventlake/contract"
 )
 
 // MaxStreamReaders is how many functions DynamoDB lets read one table stream at once.
@@ -34,7 +33,7 @@ type MicroStoreProps struct {
 	Stream awskinesis.IStream
 	// Types are the event types the service keeps: exact, or globs such as "order-*". Required.
 	Types []string
-	// KeyField is the event field to key by (a correlation key). Default "partitionKey".
+	// KeyField is the event field to key by (a correlation key). Default "partitionKey" (contract.DefaultKeyField).
 	KeyField *string
 	// RetentionDays sets each event's TTL from its timestamp (1 to 3,650). Default 33.
 	RetentionDays *float64
@@ -67,8 +66,6 @@ type store struct {
 	failures awssqs.Queue
 }
 
-var keyFieldPattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,255}$`)
-
 // NewMicroStore creates the micro event store.
 func NewMicroStore(scope constructs.Construct, id *string, props *MicroStoreProps) MicroStore {
 	where := "microstore " + *id
@@ -79,32 +76,32 @@ func NewMicroStore(scope constructs.Construct, id *string, props *MicroStoreProp
 		panic(where + ": MicroStoreProps.Types is required: the event types the service keeps (exact, or globs such as \"order-*\")")
 	}
 	for i, t := range props.Types {
-		if t == "" || strings.Contains(t, ",") {
+		if t == "" || strings.Contains(t, contract.TypesSeparator) {
 			panic(fmt.Sprintf("%s: Types[%d] %q must be a non-empty type or glob without commas", where, i, t))
 		}
 	}
-	keyField := "partitionKey"
+	keyField := contract.DefaultKeyField
 	if props.KeyField != nil {
 		keyField = *props.KeyField
 	}
-	if !keyFieldPattern.MatchString(keyField) {
+	if !contract.KeyFieldPattern.MatchString(keyField) {
 		panic(fmt.Sprintf("%s: KeyField %q must be an event field name", where, keyField))
 	}
-	days := float64(rt.DefaultRetentionDays)
+	days := float64(contract.DefaultRetentionDays)
 	if props.RetentionDays != nil {
 		days = *props.RetentionDays
 	}
-	if days < 1 || days > 3650 || days != math.Trunc(days) {
-		panic(fmt.Sprintf("%s: RetentionDays is %v; it must be a whole number from 1 to 3650", where, days))
+	if days < contract.MinRetentionDays || days > contract.MaxRetentionDays || days != math.Trunc(days) {
+		panic(fmt.Sprintf("%s: RetentionDays is %v; it must be a whole number from %d to %d", where, days, contract.MinRetentionDays, contract.MaxRetentionDays))
 	}
 
 	this := constructs.NewConstruct(scope, id)
 	s := &store{Construct: this}
 	str := awsdynamodb.AttributeType_STRING
 	s.table = awsdynamodb.NewTable(this, jsii.String("Table"), &awsdynamodb.TableProps{
-		PartitionKey:                     &awsdynamodb.Attribute{Name: jsii.String(rt.AttrKey), Type: str},
-		SortKey:                          &awsdynamodb.Attribute{Name: jsii.String(rt.AttrPos), Type: str},
-		TimeToLiveAttribute:              jsii.String(rt.AttrTTL),
+		PartitionKey:                     &awsdynamodb.Attribute{Name: jsii.String(contract.MicroStoreAttrKey), Type: str},
+		SortKey:                          &awsdynamodb.Attribute{Name: jsii.String(contract.MicroStoreAttrPos), Type: str},
+		TimeToLiveAttribute:              jsii.String(contract.MicroStoreAttrTTL),
 		Stream:                           awsdynamodb.StreamViewType_NEW_IMAGE,
 		BillingMode:                      awsdynamodb.BillingMode_PAY_PER_REQUEST,
 		Encryption:                       awsdynamodb.TableEncryption_AWS_MANAGED,
@@ -116,11 +113,9 @@ func NewMicroStore(scope constructs.Construct, id *string, props *MicroStoreProp
 		Package: golambda.Handler("microlistener"),
 		Options: &awslambda.FunctionOptions{Description: jsii.String("Stores the events this service keeps in its micro event store")},
 	})
-	for k, v := range map[string]*string{
-		"TABLE": s.table.TableName(), "TYPES": jsii.String(strings.Join(props.Types, ",")),
-		"KEY_FIELD": jsii.String(keyField), "RETENTION_DAYS": jsii.String(fmt.Sprint(days)),
-	} {
-		s.listener.AddEnvironment(jsii.String(k), v, nil)
+	listener := contract.MicroListener{Table: *s.table.TableName(), Types: props.Types, KeyField: keyField, RetentionDays: int(days)}
+	for k, v := range listener.Env() {
+		s.listener.AddEnvironment(jsii.String(k), jsii.String(v), nil)
 	}
 	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
 		Grantee: s.listener, Actions: jsii.Strings("dynamodb:BatchWriteItem", "dynamodb:PutItem"), ResourceArns: &[]*string{s.table.TableArn()},
@@ -177,7 +172,9 @@ func (s *store) AddTrigger(id string, fn awslambda.IFunction) {
 		}}, jsii.Bool(true))
 	}
 	if f, ok := fn.(awslambda.Function); ok {
-		f.AddEnvironment(jsii.String("MICROSTORE_TABLE"), s.table.TableName(), nil)
+		for k, v := range (contract.MicroTrigger{Table: *s.table.TableName()}).Env() {
+			f.AddEnvironment(jsii.String(k), jsii.String(v), nil)
+		}
 	}
 	fn.AddEventSource(awslambdaeventsources.NewDynamoEventSource(s.table, &awslambdaeventsources.DynamoEventSourceProps{
 		StartingPosition:        awslambda.StartingPosition_TRIM_HORIZON,
