@@ -22,7 +22,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/eventlake/eventlake/constructs/golambda"
-	rt "github.com/eventlake/eventlake/observer"
+	"github.com/eventlake/eventlake/contract"
 )
 
 // PipelineProps configures [NewPipeline].
@@ -102,10 +102,10 @@ func NewPipeline(scope constructs.Construct, id *string, props *PipelineProps) P
 
 	d.starter = golambda.NewFunction(this, jsii.String("Starter"), &golambda.FunctionProps{Package: golambda.Handler("pipelinestarter"),
 		Options: &awslambda.FunctionOptions{Description: jsii.String("Starts the pipeline for each ready data set")}})
-	d.starter.AddEnvironment(jsii.String("STATE_MACHINE_ARN"), props.StateMachine.StateMachineArn(), nil)
+	setEnv(d.starter, contract.PipelineStarter{StateMachineARN: *props.StateMachine.StateMachineArn()}.Env())
 	props.StateMachine.GrantStartExecution(d.starter)
 	suppressAsync(d.starter)
-	ready := &awsevents.EventPattern{Source: jsii.Strings(rt.EventSource), DetailType: jsii.Strings(rt.DataSetReady)}
+	ready := &awsevents.EventPattern{Source: jsii.Strings(contract.ObserverEventSource), DetailType: jsii.Strings(contract.DataSetReady)}
 	targets := []awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(d.starter, &awseventstargets.LambdaFunctionProps{
 		DeadLetterQueue: dlq, RetryAttempts: jsii.Number(10), MaxEventAge: awscdk.Duration_Hours(jsii.Number(24)),
 	})}
@@ -114,8 +114,7 @@ func NewPipeline(scope constructs.Construct, id *string, props *PipelineProps) P
 		adapter := golambda.NewFunction(this, jsii.String("DataPipeline"), &golambda.FunctionProps{Package: golambda.Handler("datapipeline"),
 			Options: &awslambda.FunctionOptions{Description: jsii.String("Clones and activates the Data Pipeline template for each ready data set"),
 				Timeout: awscdk.Duration_Minutes(jsii.Number(5))}})
-		adapter.AddEnvironment(jsii.String("TEMPLATE_PIPELINE_ID"), props.DataPipelineTemplateID, nil)
-		adapter.AddEnvironment(jsii.String("CLONE_PREFIX"), jsii.String("eventlake-"), nil)
+		setEnv(adapter, contract.DataPipeline{TemplateID: *props.DataPipelineTemplateID, ClonePrefix: contract.DefaultClonePrefix}.Env())
 		adapter.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions: jsii.Strings("datapipeline:ListPipelines", "datapipeline:DescribePipelines", "datapipeline:GetPipelineDefinition",
 				"datapipeline:CreatePipeline", "datapipeline:PutPipelineDefinition", "datapipeline:ActivatePipeline", "datapipeline:DeletePipeline"),
@@ -171,6 +170,13 @@ func NewPipeline(scope constructs.Construct, id *string, props *PipelineProps) P
 		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewSnsTopic(d.topic, &awseventstargets.SnsTopicProps{Message: msg, DeadLetterQueue: dlq})},
 	})
 	return d
+}
+
+// setEnv sets a handler's variables, as its configuration's Env returns them.
+func setEnv(fn awslambda.Function, env map[string]string) {
+	for k, v := range env {
+		fn.AddEnvironment(jsii.String(k), jsii.String(v), nil)
+	}
 }
 
 func suppressAsync(fn awslambda.Function) {
