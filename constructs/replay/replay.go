@@ -38,6 +38,7 @@ import (
 
 	"github.com/eventlake/eventlake/constructs/golambda"
 	"github.com/eventlake/eventlake/constructs/internal/deps"
+	"github.com/eventlake/eventlake/contract"
 )
 
 // InputErrorName is the error an execution fails with, at once and without retries, when its input is refused.
@@ -47,7 +48,7 @@ const InputErrorName = "InputError"
 type ReplayProps struct {
 	// Bucket is the data lake bucket (a datalake's Bucket(), or imported). Required.
 	Bucket awss3.IBucket
-	// Prefix is the lake's key prefix; the replay may read only under it. Default "events/".
+	// Prefix is the lake's key prefix; the replay may read only under it. Default "events/" (contract.DefaultLakePrefix).
 	Prefix *string
 	// Function is the function to replay into. Exactly one of Function and Stream.
 	Function awslambda.IFunction
@@ -83,7 +84,7 @@ func NewReplay(scope constructs.Construct, id *string, props *ReplayProps) Repla
 	if (props.Function == nil) == (props.Stream == nil) {
 		panic(where + ": give exactly one of ReplayProps.Function and ReplayProps.Stream: a replay goes into one function or one replay stream")
 	}
-	prefix := "events/"
+	prefix := contract.DefaultLakePrefix
 	if props.Prefix != nil {
 		prefix = *props.Prefix
 	}
@@ -99,11 +100,24 @@ func NewReplay(scope constructs.Construct, id *string, props *ReplayProps) Repla
 	if opts.Description == nil {
 		opts.Description = jsii.String("eventlake replay: one leg of a replay from the data lake")
 	}
-	env := map[string]*string{"LAKE_BUCKET": props.Bucket.BucketName(), "LAKE_PREFIX": jsii.String(prefix)}
+	cfg := contract.Replay{LakeBucket: *props.Bucket.BucketName(), LakePrefix: prefix}
+	if props.Function != nil {
+		cfg.TargetFunction = *props.Function.FunctionArn()
+	} else {
+		cfg.TargetStream = *props.Stream.StreamArn()
+	}
+	if props.SourceStream != nil {
+		cfg.SourceStreamARN = *props.SourceStream.StreamArn()
+	}
+	// The replay's own variables win over FunctionOptions.Environment's: they confine it to its lake and target.
+	env := map[string]*string{}
 	if opts.Environment != nil {
 		for k, v := range *opts.Environment {
 			env[k] = v
 		}
+	}
+	for k, v := range cfg.Env() {
+		env[k] = jsii.String(v)
 	}
 	opts.Environment = &env
 	fn := golambda.NewFunction(this, jsii.String("Function"), &golambda.FunctionProps{Package: golambda.Handler("replay"), Options: &opts})
@@ -115,15 +129,10 @@ func NewReplay(scope constructs.Construct, id *string, props *ReplayProps) Repla
 			Grantee: fn, Actions: jsii.Strings("lambda:InvokeFunction"),
 			ResourceArns: jsii.Strings(*props.Function.FunctionArn(), *props.Function.FunctionArn()+":*"),
 		})
-		fn.AddEnvironment(jsii.String("TARGET_FUNCTION"), props.Function.FunctionArn(), nil)
 	} else {
 		props.Stream.GrantWrite(fn)
 		// Each leg checks the stream (DescribeStreamSummary) before it reads the lake.
 		props.Stream.Grant(fn, jsii.String("kinesis:DescribeStreamSummary"))
-		fn.AddEnvironment(jsii.String("TARGET_STREAM"), props.Stream.StreamArn(), nil)
-	}
-	if props.SourceStream != nil {
-		fn.AddEnvironment(jsii.String("SOURCE_STREAM_ARN"), props.SourceStream.StreamArn(), nil)
 	}
 	cdknag.NagSuppressions_AddResourceSuppressions(fn, &[]*cdknag.NagPackSuppression{{
 		Id:     jsii.String("Serverless-LambdaDLQ"),
