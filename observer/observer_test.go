@@ -36,6 +36,7 @@ type env struct {
 	obs              *observer.Observer
 	clock            time.Time
 	dbCalls, sqsSent atomic.Int64
+	steps            int
 }
 
 func counter(n *atomic.Int64) func(*middleware.Stack) error {
@@ -118,11 +119,15 @@ func created(names ...string) events.S3Event {
 // receive returns up to max messages the queue holds, or none when it holds none: moto's sends are done when they
 // return, so a queue whose counts are all zero is empty, and a test need not wait a long poll out to know it. When
 // a receive comes back empty while the queue counts messages (in flight, or made visible by moto an instant
-// later), it waits for them with long polls.
+// later), it waits for them with long polls, for 10 seconds at most (a test must fail, not hang, when its messages
+// never come).
 func (e *env) receive(t testing.TB, queue string, max int32) []sqstypes.Message {
 	t.Helper()
 	ctx := context.Background()
-	for wait := int32(0); ; wait = 1 {
+	for wait, polls := int32(0), 0; ; wait, polls = 1, polls+1 {
+		if polls > 10 {
+			t.Fatalf("queue %s counts messages that do not come", queue)
+		}
 		out, err := e.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &queue, MaxNumberOfMessages: max, WaitTimeSeconds: wait})
 		if err != nil {
 			t.Fatal(err)
@@ -147,8 +152,11 @@ func (e *env) receive(t testing.TB, queue string, max int32) []sqstypes.Message 
 }
 
 // step receives what the readings queue holds now and hands it to the observer; it returns the number of readings,
-// 0 when the loop has ended.
+// 0 when the loop has ended. A test fails after 300 steps: an observation that does not end must not hang it.
 func (e *env) step(t testing.TB) int {
+	if e.steps++; e.steps > 300 {
+		t.Fatal("300 readings: the observation does not end")
+	}
 	var in events.SQSEvent
 	for _, m := range e.receive(t, e.readings, 10) {
 		in.Records = append(in.Records, events.SQSMessage{MessageId: *m.MessageId, Body: *m.Body})
@@ -289,7 +297,10 @@ func TestDuplicateDeliveryNeitherForksNorCompletesTwice(t *testing.T) {
 	ctx := context.Background()
 	e.mon.HandleS3(ctx, created("ObjectCreated:Put"))
 	// Deliver every reading twice.
-	for {
+	for i := 0; ; i++ {
+		if i > 100 {
+			t.Fatal("the observation does not end")
+		}
 		msgs := e.receive(t, e.readings, 1)
 		if len(msgs) == 0 {
 			break
