@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -106,6 +107,34 @@ type Watch struct {
 	Prefix string `json:"prefix"`
 	// Depth, when set, makes a data set of the first Depth path segments after Prefix.
 	Depth int `json:"depth,omitempty"`
+}
+
+// DataSetOf returns the data set of an object under watches, "" when no watch covers it: the monitor counts the
+// object into it, and the construct checks a watch's expected data sets against it.
+func DataSetOf(watches []Watch, bucket, key string) string {
+	for _, w := range watches {
+		if w.Bucket != bucket || !strings.HasPrefix(key, w.Prefix) {
+			continue
+		}
+		rest := key[len(w.Prefix):]
+		if w.Depth > 0 {
+			parts := strings.SplitN(rest, "/", w.Depth+1)
+			if len(parts) <= w.Depth {
+				return "" // not deep enough to belong to a data set
+			}
+			return bucket + "/" + w.Prefix + strings.Join(parts[:w.Depth], "/") + "/"
+		}
+		if i := strings.LastIndex(key, "/"); i >= 0 {
+			return bucket + "/" + key[:i+1]
+		}
+		return bucket + "/"
+	}
+	return ""
+}
+
+// ExpectedDataSet names the data set a watch's schedule expects at t: bucket, "/", prefix, then t in layout (UTC).
+func ExpectedDataSet(bucket, prefix, layout string, t time.Time) string {
+	return bucket + "/" + prefix + t.UTC().Format(layout)
 }
 
 // Counters is the configuration both observer functions share: the counter table, the readings queue and the delay

@@ -24,26 +24,10 @@ import (
 // which the construct sets as the monitor's watches.
 type Watch = contract.Watch
 
-// DataSetOf returns the data set of an object, "" when no watch covers it.
+// DataSetOf returns the data set of an object, "" when no watch covers it (package contract's rule, which the
+// construct checks expectations against).
 func DataSetOf(watches []Watch, bucket, key string) string {
-	for _, w := range watches {
-		if w.Bucket != bucket || !strings.HasPrefix(key, w.Prefix) {
-			continue
-		}
-		rest := key[len(w.Prefix):]
-		if w.Depth > 0 {
-			parts := strings.SplitN(rest, "/", w.Depth+1)
-			if len(parts) <= w.Depth {
-				return "" // not deep enough to belong to a data set
-			}
-			return bucket + "/" + w.Prefix + strings.Join(parts[:w.Depth], "/") + "/"
-		}
-		if i := strings.LastIndex(key, "/"); i >= 0 {
-			return bucket + "/" + key[:i+1]
-		}
-		return bucket + "/"
-	}
-	return ""
+	return contract.DataSetOf(watches, bucket, key)
 }
 
 // AttrExpiresAt is the counter table's time-to-live attribute (epoch seconds). Markers have it; counters do not, and
@@ -438,7 +422,7 @@ type Expectation struct {
 
 // DataSet names the data set the expectation expects: Bucket, "/", Prefix, then Time in Layout (UTC).
 func (x Expectation) DataSet() string {
-	return x.Bucket + "/" + x.Prefix + x.Time.UTC().Format(x.Layout)
+	return contract.ExpectedDataSet(x.Bucket, x.Prefix, x.Layout, x.Time)
 }
 
 var errNotWatched = errors.New("not a data set of the monitor's watches")
