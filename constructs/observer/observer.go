@@ -14,7 +14,6 @@
 package observer
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -35,7 +34,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/eventlake/eventlake/constructs/golambda"
-	rt "github.com/eventlake/eventlake/observer"
+	"github.com/eventlake/eventlake/contract"
 )
 
 // WatchProps names the data sets of a bucket: every object under Prefix belongs to the data set of its directory, or
@@ -79,8 +78,9 @@ type ExpectProps struct {
 type ObserverProps struct {
 	// Watches are the watched data sets. Required.
 	Watches []*WatchProps
-	// Strategy of the delay between readings. Default Constant.
-	Strategy rt.Strategy
+	// Strategy of the delay between readings: contract.Constant, Reciprocal or Exponential (the same type as package
+	// observer's Strategy). Default Constant.
+	Strategy contract.Strategy
 	// Delay is the base delay d (0 to 900 s). Default 30 s.
 	Delay awscdk.Duration
 	// Unchanged is N, the readings in a row without a change that make a data set complete (1 to 100). Default 3.
@@ -121,20 +121,20 @@ func NewObserver(scope constructs.Construct, id *string, props *ObserverProps) O
 	}
 	strategy := props.Strategy
 	if strategy == "" {
-		strategy = rt.Constant
+		strategy = contract.Constant
 	}
-	if _, err := rt.ParseStrategy(string(strategy)); err != nil {
+	if _, err := contract.ParseStrategy(string(strategy)); err != nil {
 		panic(fmt.Sprintf("%s: Strategy: %v", where, err))
 	}
 	delay := seconds(props.Delay, 30)
-	check(where, "Delay", delay, 0, 900, " seconds")
+	check(where, "Delay", delay, 0, contract.MaxDelaySeconds, " seconds")
 	unchanged := 3.0
 	if props.Unchanged != nil {
 		unchanged = *props.Unchanged
 	}
-	check(where, "Unchanged", unchanged, 1, 100, "")
+	check(where, "Unchanged", unchanged, contract.MinUnchanged, contract.MaxUnchanged, "")
 	maxWait := seconds(props.MaxWait, 86400)
-	check(where, "MaxWait", maxWait, 60, 14*86400, " seconds")
+	check(where, "MaxWait", maxWait, contract.MinMaxWaitSeconds, contract.MaxMaxWaitSeconds, " seconds")
 
 	this := constructs.NewConstruct(scope, id)
 	d := &deployed{Construct: this, bus: props.EventBus}
@@ -142,11 +142,11 @@ func NewObserver(scope constructs.Construct, id *string, props *ObserverProps) O
 		d.bus = awsevents.EventBus_FromEventBusName(this, jsii.String("DefaultBus"), jsii.String("default"))
 	}
 	d.table = awsdynamodb.NewTable(this, jsii.String("Counters"), &awsdynamodb.TableProps{
-		PartitionKey:                     &awsdynamodb.Attribute{Name: jsii.String(rt.AttrDataSet), Type: awsdynamodb.AttributeType_STRING},
+		PartitionKey:                     &awsdynamodb.Attribute{Name: jsii.String(contract.ObserverAttrDataSet), Type: awsdynamodb.AttributeType_STRING},
 		BillingMode:                      awsdynamodb.BillingMode_PAY_PER_REQUEST,
 		Encryption:                       awsdynamodb.TableEncryption_AWS_MANAGED,
 		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: jsii.Bool(true)},
-		TimeToLiveAttribute:              jsii.String(rt.AttrExpiresAt), // the monitor's markers expire; counters have no such attribute
+		TimeToLiveAttribute:              jsii.String(contract.ObserverAttrExpiresAt), // the monitor's markers expire; counters have no such attribute
 		RemovalPolicy:                    awscdk.RemovalPolicy_RETAIN,
 	})
 	// The observer function publishes with the SDK, which the AWS-managed aws/sns key allows without any KMS grant.
@@ -163,7 +163,7 @@ func NewObserver(scope constructs.Construct, id *string, props *ObserverProps) O
 	readings, _ := queuePair(this, "Readings", 360)
 	var names []*string
 	var prefixes []interface{}
-	var watches []rt.Watch
+	var watches []contract.Watch
 	type expectation struct {
 		index    int
 		bucket   awss3.IBucket
@@ -183,17 +183,17 @@ func NewObserver(scope constructs.Construct, id *string, props *ObserverProps) O
 		depth := 0.0
 		if w.Depth != nil {
 			depth = *w.Depth
-			check(where, fmt.Sprintf("Watches[%d].Depth", i), depth, 0, 20, "")
+			check(where, fmt.Sprintf("Watches[%d].Depth", i), depth, 0, contract.MaxWatchDepth, "")
 		}
 		names = append(names, w.Bucket.BucketName())
 		prefixes = append(prefixes, map[string]string{"prefix": prefix})
-		watches = append(watches, rt.Watch{Bucket: "${bucket" + fmt.Sprint(i) + "}", Prefix: prefix, Depth: int(depth)})
+		watches = append(watches, contract.Watch{Bucket: "${bucket" + fmt.Sprint(i) + "}", Prefix: prefix, Depth: int(depth)})
 		if w.Expect != nil {
 			layout := DefaultExpectLayout
 			if w.Expect.Layout != nil {
 				layout = *w.Expect.Layout
 			}
-			checkLayout(where, i, rt.Watch{Bucket: "bucket", Prefix: prefix, Depth: int(depth)}, layout)
+			checkLayout(where, i, contract.Watch{Bucket: "bucket", Prefix: prefix, Depth: int(depth)}, layout)
 			schedule := w.Expect.Schedule
 			if schedule == nil {
 				schedule = awsevents.Schedule_Cron(&awsevents.CronOptions{Minute: jsii.String("5")})
@@ -225,38 +225,36 @@ func NewObserver(scope constructs.Construct, id *string, props *ObserverProps) O
 		})
 	}
 
-	watchJSON, _ := json.Marshal(watches)
-	env := map[string]*string{
-		"TABLE": d.table.TableName(), "QUEUE_URL": readings.QueueUrl(), "STRATEGY": jsii.String(string(strategy)),
-		"DELAY_SECONDS": jsii.String(fmt.Sprint(int64(delay))),
-	}
+	counters := contract.Counters{Table: *d.table.TableName(), QueueURL: *readings.QueueUrl(), Strategy: strategy,
+		Delay: time.Duration(delay) * time.Second}
 	// Markers outlive the longest observation and the 14 days a dead-lettered event may wait for a redrive.
 	markerTTL := maxWait + 14*86400
 	d.monitor = golambda.NewFunction(this, jsii.String("Monitor"), &golambda.FunctionProps{Package: golambda.Handler("monitor"),
 		Options: &awslambda.FunctionOptions{Description: jsii.String("Counts created objects per data set"), Timeout: awscdk.Duration_Seconds(jsii.Number(60))}})
-	for k, v := range env {
-		d.monitor.AddEnvironment(jsii.String(k), v, nil)
-	}
+	monitorEnv := contract.Monitor{Counters: counters, Watches: watches, MarkerTTL: time.Duration(markerTTL) * time.Second}.Env()
 	// The watches name their buckets by token: substitute them in the JSON.
 	subs := map[string]*string{}
 	for i, w := range props.Watches {
 		subs[fmt.Sprint("bucket", i)] = w.Bucket.BucketName()
 	}
-	d.monitor.AddEnvironment(jsii.String("WATCHES"), awscdk.Fn_Sub(jsii.String(string(watchJSON)), &subs), nil)
-	d.monitor.AddEnvironment(jsii.String("MARKER_TTL_SECONDS"), jsii.String(fmt.Sprint(int64(markerTTL))), nil)
+	for k, v := range monitorEnv {
+		value := jsii.String(v)
+		if k == contract.MonitorWatches {
+			value = awscdk.Fn_Sub(value, &subs)
+		}
+		d.monitor.AddEnvironment(jsii.String(k), value, nil)
+	}
 	d.monitor.AddEventSource(awslambdaeventsources.NewSqsEventSource(objects, &awslambdaeventsources.SqsEventSourceProps{
 		BatchSize: jsii.Number(100), MaxBatchingWindow: awscdk.Duration_Seconds(jsii.Number(10)), ReportBatchItemFailures: jsii.Bool(true),
 	}))
 
 	d.fn = golambda.NewFunction(this, jsii.String("Observer"), &golambda.FunctionProps{Package: golambda.Handler("observer"),
 		Options: &awslambda.FunctionOptions{Description: jsii.String("Reads data set counters and announces complete data sets"), Timeout: awscdk.Duration_Seconds(jsii.Number(60))}})
-	for k, v := range env {
-		d.fn.AddEnvironment(jsii.String(k), v, nil)
+	observerEnv := contract.Observer{Counters: counters, Unchanged: int(unchanged), MaxWait: time.Duration(maxWait) * time.Second,
+		EventBus: *d.bus.EventBusName(), TopicARN: *d.topic.TopicArn()}.Env()
+	for k, v := range observerEnv {
+		d.fn.AddEnvironment(jsii.String(k), jsii.String(v), nil)
 	}
-	d.fn.AddEnvironment(jsii.String("UNCHANGED"), jsii.String(fmt.Sprint(int64(unchanged))), nil)
-	d.fn.AddEnvironment(jsii.String("MAX_WAIT_SECONDS"), jsii.String(fmt.Sprint(int64(maxWait))), nil)
-	d.fn.AddEnvironment(jsii.String("EVENT_BUS"), d.bus.EventBusName(), nil)
-	d.fn.AddEnvironment(jsii.String("TOPIC_ARN"), d.topic.TopicArn(), nil)
 	d.fn.AddEventSource(awslambdaeventsources.NewSqsEventSource(readings, &awslambdaeventsources.SqsEventSourceProps{
 		BatchSize: jsii.Number(10), ReportBatchItemFailures: jsii.Bool(true),
 	}))
@@ -313,12 +311,11 @@ func seconds(d awscdk.Duration, def float64) float64 {
 }
 
 // checkLayout panics unless layout, applied to a time, names one of the watch's data sets.
-func checkLayout(where string, i int, w rt.Watch, layout string) {
+func checkLayout(where string, i int, w contract.Watch, layout string) {
 	probe := time.Date(2026, 11, 21, 9, 5, 0, 0, time.UTC)
-	x := rt.Expectation{Bucket: w.Bucket, Prefix: w.Prefix, Layout: layout, Time: probe}
 	path := probe.Format(layout)
 	if layout != "" && strings.HasSuffix(path, "/") && !strings.HasPrefix(path, "/") &&
-		rt.DataSetOf([]rt.Watch{w}, w.Bucket, w.Prefix+path+"object") == x.DataSet() {
+		contract.DataSetOf([]contract.Watch{w}, w.Bucket, w.Prefix+path+"object") == contract.ExpectedDataSet(w.Bucket, w.Prefix, layout, probe) {
 		return
 	}
 	rule := `a path that ends in "/" (the data set is the object's directory)`
