@@ -20,7 +20,7 @@ import (
 	"github.com/eventlake/eventlake/constructs/pipeline"
 	"github.com/eventlake/eventlake/constructs/replay"
 	"github.com/eventlake/eventlake/constructs/subscription"
-	rt "github.com/eventlake/eventlake/observer"
+	"github.com/eventlake/eventlake/contract"
 )
 
 // Blueprint holds the stacks of the full system.
@@ -74,7 +74,7 @@ func New(app awscdk.App) *Blueprint {
 	b.Observer = observer.NewObserver(b.Lake, jsii.String("LakeObserver"), &observer.ObserverProps{
 		Watches: []*observer.WatchProps{{Bucket: b.DataLake.Bucket(), Prefix: b.DataLake.Prefix(), Depth: jsii.Number(4),
 			Expect: &observer.ExpectProps{}}},
-		Strategy:  rt.Constant,
+		Strategy:  contract.Constant,
 		Delay:     awscdk.Duration_Minutes(jsii.Number(2)),
 		Unchanged: jsii.Number(4),
 	})
