@@ -28,6 +28,7 @@ import (
 func TestMain(m *testing.M) { moto.Main(m) }
 
 type env struct {
+	cfg              aws.Config
 	sqs              *sqs.Client
 	db               *dynamodb.Client
 	table, readings  string
@@ -51,7 +52,7 @@ func counter(n *atomic.Int64) func(*middleware.Stack) error {
 func newEnv(t testing.TB, strategy observer.Strategy, unchanged int) *env {
 	cfg := moto.Config(t)
 	ctx := context.Background()
-	e := &env{clock: time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)}
+	e := &env{cfg: cfg, clock: time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)}
 	e.db = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, counter(&e.dbCalls)) })
 	e.sqs = sqs.NewFromConfig(cfg)
 	countingSQS := sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.APIOptions = append(o.APIOptions, counter(&e.sqsSent)) })
