@@ -14,6 +14,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/eventlake/eventlake/constructs/eventstream"
+	"github.com/eventlake/eventlake/contract"
 )
 
 // Tier is a subscription's priority.
@@ -144,21 +145,21 @@ func NewSubscription(scope constructs.Construct, id *string, props *Subscription
 	retentionSecs := seconds(retention)
 
 	batch := number(props.BatchSize, def.batch)
-	checkRange(where, "BatchSize", batch, 1, 10000, "")
+	checkRange(where, "BatchSize", batch, contract.MinBatchSize, contract.MaxBatchSize, "")
 	window := def.window
 	if props.MaxBatchingWindow != nil {
 		window = seconds(props.MaxBatchingWindow)
 	}
-	checkRange(where, "MaxBatchingWindow", window, 0, 300, " seconds")
+	checkRange(where, "MaxBatchingWindow", window, 0, contract.MaxBatchingWindowSeconds, " seconds")
 	parallel := number(props.ParallelizationFactor, 1)
-	checkRange(where, "ParallelizationFactor", parallel, 1, 10, "")
+	checkRange(where, "ParallelizationFactor", parallel, contract.MinParallelization, contract.MaxParallelization, "")
 	retries := number(props.RetryAttempts, 10)
-	checkRange(where, "RetryAttempts", retries, -1, 10000, "")
-	age := math.Min(retentionSecs, 604800)
+	checkRange(where, "RetryAttempts", retries, -1, contract.MaxRetryAttempts, "")
+	age := math.Min(retentionSecs, contract.MaxRecordAgeSeconds)
 	if props.MaxRecordAge != nil {
 		age = seconds(props.MaxRecordAge)
 		if age != -1 {
-			checkRange(where, "MaxRecordAge", age, 60, 604800, " seconds")
+			checkRange(where, "MaxRecordAge", age, contract.MinRecordAgeSeconds, contract.MaxRecordAgeSeconds, " seconds")
 			if !math.IsNaN(retentionSecs) && age > retentionSecs {
 				panic(fmt.Sprintf("%s: MaxRecordAge is %v seconds, longer than the stream's retention of %v seconds: records would expire from the stream before they count as too old", where, age, retentionSecs))
 			}
@@ -167,7 +168,7 @@ func NewSubscription(scope constructs.Construct, id *string, props *Subscription
 	tumbling := 0.0
 	if props.TumblingWindow != nil {
 		tumbling = seconds(props.TumblingWindow)
-		checkRange(where, "TumblingWindow", tumbling, 0, 900, " seconds")
+		checkRange(where, "TumblingWindow", tumbling, 0, contract.MaxTumblingWindowSeconds, " seconds")
 	}
 	position := props.StartingPosition
 	if position == "" {
@@ -212,25 +213,25 @@ func NewSubscription(scope constructs.Construct, id *string, props *Subscription
 	destination := onFailure.Bind(fn)
 
 	properties := map[string]interface{}{
-		"FunctionName":                   fn.FunctionArn(),
-		"EventSourceArn":                 source,
-		"BatchSize":                      fmt.Sprint(batch),
-		"MaximumBatchingWindowInSeconds": fmt.Sprint(window),
-		"StartingPosition":               string(position),
-		"ParallelizationFactor":          fmt.Sprint(parallel),
-		"BisectBatchOnFunctionError":     fmt.Sprint(boolean(props.BisectBatchOnError, true)),
-		"MaximumRetryAttempts":           fmt.Sprint(retries),
-		"MaximumRecordAgeInSeconds":      fmt.Sprint(age),
-		"OnFailureDestination":           destination,
-		"ReportBatchItemFailures":        fmt.Sprint(boolean(props.ReportBatchItemFailures, true)),
-		"Enabled":                        fmt.Sprint(boolean(props.Enabled, true)),
-		"Metrics":                        []string{"EventCount"},
+		contract.PropFunctionName:                   fn.FunctionArn(),
+		contract.PropEventSourceArn:                 source,
+		contract.PropBatchSize:                      fmt.Sprint(batch),
+		contract.PropMaximumBatchingWindowInSeconds: fmt.Sprint(window),
+		contract.PropStartingPosition:               string(position),
+		contract.PropParallelizationFactor:          fmt.Sprint(parallel),
+		contract.PropBisectBatchOnFunctionError:     fmt.Sprint(boolean(props.BisectBatchOnError, true)),
+		contract.PropMaximumRetryAttempts:           fmt.Sprint(retries),
+		contract.PropMaximumRecordAgeInSeconds:      fmt.Sprint(age),
+		contract.PropOnFailureDestination:           destination,
+		contract.PropReportBatchItemFailures:        fmt.Sprint(boolean(props.ReportBatchItemFailures, true)),
+		contract.PropEnabled:                        fmt.Sprint(boolean(props.Enabled, true)),
+		contract.PropMetrics:                        []string{"EventCount"},
 	}
 	if props.StartingPositionTimestamp != nil {
-		properties["StartingPositionTimestamp"] = fmt.Sprint(int64(*props.StartingPositionTimestamp))
+		properties[contract.PropStartingPositionTimestamp] = fmt.Sprint(int64(*props.StartingPositionTimestamp))
 	}
 	if tumbling > 0 {
-		properties["TumblingWindowInSeconds"] = fmt.Sprint(tumbling)
+		properties[contract.PropTumblingWindowInSeconds] = fmt.Sprint(tumbling)
 	}
 	if props.Filters != nil {
 		var patterns []string
@@ -241,13 +242,13 @@ func NewSubscription(scope constructs.Construct, id *string, props *Subscription
 			}
 			patterns = append(patterns, p)
 		}
-		properties["FilterPatterns"] = patterns
+		properties[contract.PropFilterPatterns] = patterns
 	}
 
 	mapper := mapperFunction(awscdk.Stack_Of(this))
 	s.resource = awscdk.NewCustomResource(this, jsii.String("Mapping"), &awscdk.CustomResourceProps{
 		ServiceToken:   mapper.FunctionArn(),
-		ResourceType:   jsii.String("Custom::EventlakeSubscription"),
+		ResourceType:   jsii.String(contract.SubscriptionResourceType),
 		Properties:     &properties,
 		ServiceTimeout: awscdk.Duration_Seconds(jsii.Number(mapperTimeoutSeconds + 60)),
 	})
