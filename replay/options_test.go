@@ -27,7 +27,7 @@ func TestOptionsAreAcceptedUpToTheirLimitsAndRefusedPastThem(t *testing.T) {
 		{"concurrency 65", replay.Options{Concurrency: 65}, "concurrency 65: must be from 1 to 64"},
 		{"concurrency -2", replay.Options{Concurrency: -2}, "concurrency -2: must be from 1 to 64"},
 		{"rate 0.5", replay.Options{Rate: 0.5}, ""},
-		{"rate -0.5", replay.Options{Rate: -0.5}, "rate -0.5: must not be negative"},
+		{"rate -1.25", replay.Options{Rate: -1.25}, "rate -1.25: must not be negative (0 is no limit)"},
 		{"async limit 1024", replay.Options{AsyncLimit: 1024}, ""},
 		{"async limit 1023", replay.Options{AsyncLimit: 1023}, "asyncLimit 1023: must be from 1024 to 6291456 bytes"},
 		{"async limit 6 MiB", replay.Options{AsyncLimit: 6 << 20}, ""},
