@@ -129,7 +129,6 @@ type StreamTarget struct {
 	StreamARN string
 	// MaxRecordBytes is the stream's record size limit. Default 1 MiB.
 	MaxRecordBytes int
-	calls          atomic.Int64
 	once           sync.Once
 	producer       *producer.Producer
 }
@@ -158,14 +157,15 @@ func (t *StreamTarget) MaxRecords() int { return producer.MaxBatchRecords }
 
 // Send writes the batch in per-key order.
 func (t *StreamTarget) Send(ctx context.Context, b *Batch) (int, error) {
-	t.once.Do(func() { t.producer = producer.New(&countingKinesis{t.Client, &t.calls}, t.StreamARN) })
-	before := t.calls.Load()
+	t.once.Do(func() { t.producer = producer.New(&countingKinesis{t.Client}, t.StreamARN) })
+	var calls atomic.Int64 // this batch's calls only: the lanes send at once
+	ctx = context.WithValue(ctx, callsKey{}, &calls)
 	recs := make([]producer.Record, len(b.Records))
 	for i, r := range b.Records {
 		recs[i] = producer.Record{PartitionKey: r.Kinesis.Kinesis.PartitionKey, Data: r.Line.Event}
 	}
 	err := t.producer.PutBatch(ctx, recs)
-	return int(t.calls.Load() - before), err
+	return int(calls.Load()), err
 }
 
 // Check reads the stream's description (kinesis:DescribeStreamSummary), so that a stream that does not exist
@@ -179,12 +179,17 @@ func (t *StreamTarget) Check(ctx context.Context) error {
 	return nil
 }
 
+// callsKey is the context key of the counter of one Send's PutRecords calls.
+type callsKey struct{}
+
+// countingKinesis counts each PutRecords call in the counter of the Send it is made for.
 type countingKinesis struct {
 	producer.KinesisAPI
-	calls *atomic.Int64
 }
 
 func (c *countingKinesis) PutRecords(ctx context.Context, in *kinesis.PutRecordsInput, opts ...func(*kinesis.Options)) (*kinesis.PutRecordsOutput, error) {
-	c.calls.Add(1)
+	if calls, ok := ctx.Value(callsKey{}).(*atomic.Int64); ok {
+		calls.Add(1)
+	}
 	return c.KinesisAPI.PutRecords(ctx, in, opts...)
 }
