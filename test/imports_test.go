@@ -32,3 +32,28 @@ func TestRuntimeCodeNeverImportsCDK(t *testing.T) {
 		t.Fatal("no runtime package was checked")
 	}
 }
+
+// TestConstructsNeverImportSDKClients: the constructs (and package contract, what they share with the handlers)
+// must not link AWS SDK service clients, which every CDK app using them would compile and carry.
+func TestConstructsNeverImportSDKClients(t *testing.T) {
+	out, err := exec.Command("go", "list", "-e", "-f", "{{.ImportPath}}: {{join .Deps \" \"}}", "../constructs/...", "../contract/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	checked := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		pkg, deps, ok := strings.Cut(line, ": ")
+		if !ok {
+			continue
+		}
+		checked++
+		for _, dep := range strings.Fields(deps) {
+			if strings.HasPrefix(dep, "github.com/aws/aws-sdk-go-v2/service/") {
+				t.Errorf("%s depends on %s", pkg, dep)
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no construct package was checked")
+	}
+}
