@@ -123,6 +123,11 @@ func TestAnEventAtTheRecordLimitIsSentAndOneByteMoreIsOversized(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := probe.counted[0]
+	dec, _ := lake.NewDecoder(strings.NewReader(lines[0]))
+	first, _, _ := dec.Next()
+	if d != len(first.Event)+len("k0") {
+		t.Fatalf("a record counts %d bytes; PutRecords counts its data and partition key, %d", d, len(first.Event)+len("k0"))
+	}
 	for _, c := range []struct {
 		limit           int
 		sent, oversized int64
