@@ -91,3 +91,25 @@ func TestMicroListenerDefaults(t *testing.T) {
 }
 
 func second[T any](_ T, err error) error { return err }
+
+// An object belongs to the data set of its directory, or of its first Depth segments under the prefix; the first
+// watch that covers it decides.
+func TestDataSetOf(t *testing.T) {
+	watches := []Watch{{Bucket: "lake", Prefix: "events/", Depth: 2}, {Bucket: "drops", Prefix: "in/"}, {Bucket: "root"}}
+	for _, c := range []struct{ bucket, key, want string }{
+		{"lake", "events/2026/11/21/x", "lake/events/2026/11/"},
+		{"lake", "events/2026/x", ""}, // not deep enough
+		{"lake", "other/2026/11/x", ""},
+		{"drops", "in/a/b/file", "drops/in/a/b/"},
+		{"root", "file", "root/"},
+		{"elsewhere", "in/a", ""},
+	} {
+		if got := DataSetOf(watches, c.bucket, c.key); got != c.want {
+			t.Errorf("DataSetOf(%s, %s) = %q, want %q", c.bucket, c.key, got, c.want)
+		}
+	}
+	at := time.Date(2026, 11, 21, 9, 5, 0, 0, time.FixedZone("x", 3600))
+	if got := ExpectedDataSet("lake", "events/", "2006/01/02/15/", at); got != "lake/events/2026/11/21/08/" {
+		t.Errorf("ExpectedDataSet = %q, want the hour in UTC", got)
+	}
+}
