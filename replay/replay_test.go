@@ -240,7 +240,7 @@ func TestReplayIntoAStream(t *testing.T) {
 	}
 	d, _ := kc.DescribeStreamSummary(context.Background(), &kinesis.DescribeStreamSummaryInput{StreamName: &name})
 	arn := *d.StreamDescriptionSummary.StreamARN
-	sum, err := replay.Run(context.Background(), s3c, &replay.StreamTarget{Client: kc, StreamARN: arn},
+	sum, err := replay.Run(context.Background(), s3c, &replay.StreamTarget{Client: &oneWriteAtATime{KinesisAPI: kc}, StreamARN: arn},
 		replay.Options{Bucket: f.bucket, Prefix: "events/", Concurrency: 2, BatchSize: 9}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -266,6 +266,20 @@ func TestReplayIntoAStream(t *testing.T) {
 	if sum.Delivered != int64(len(f.ids)) || sum.Read != int64(len(f.ids))+1 || sum.Oversized != 1 {
 		t.Errorf("summary %+v", sum)
 	}
+}
+
+// oneWriteAtATime makes the lanes' PutRecords calls one at a time. moto's Kinesis is not safe for concurrent writes
+// to a shard ("this function is not safe for concurrency"): two at once may get one sequence number, and the second
+// record overwrites the first, so that an event the stream accepted is never read back. Kinesis has no such race.
+type oneWriteAtATime struct {
+	replay.KinesisAPI
+	mu sync.Mutex
+}
+
+func (o *oneWriteAtATime) PutRecords(ctx context.Context, in *kinesis.PutRecordsInput, opts ...func(*kinesis.Options)) (*kinesis.PutRecordsOutput, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.KinesisAPI.PutRecords(ctx, in, opts...)
 }
 
 func TestKilledReplayResumesWithoutSkipping(t *testing.T) {
