@@ -1,6 +1,8 @@
 package replay_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -155,5 +157,43 @@ func TestProblemsNameTheFirstHundred(t *testing.T) {
 	}
 	if !strings.Contains(sum.Problems[0], "events/2026/11/21/00/o line 2") || !strings.Contains(sum.Problems[99], "line 200") {
 		t.Errorf("problems %q … %q; want the malformed lines 2 to 200, named with their object", sum.Problems[0], sum.Problems[99])
+	}
+}
+
+func TestAnObjectBrokenMidwayFailsTheRunNamingItAndHoldsTheCheckpoint(t *testing.T) {
+	// GIVEN a gzip object cut short after its first events (a broken upload), between two whole objects
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write([]byte(strings.Join(lakeLines(10, 200, 3), "\n")))
+	zw.Close()
+	src := unitsOf(lakeLines(0, 10, 3), nil, lakeLines(300, 10, 3))
+	src.text[src.keys[1]] = buf.String()[:buf.Len()/2]
+	cp := &replay.MemoryCheckpoint{}
+
+	// WHEN they are replayed
+	sum, err := replay.RunSource(context.Background(), src, &batches{}, replay.Options{}, cp, nil)
+
+	// THEN the run fails, naming the object; what was read of it is delivered, and the checkpoint stays before it
+	if err == nil || !strings.HasPrefix(err.Error(), "read mem://"+src.keys[1]+": ") || sum.Done {
+		t.Fatalf("run over a broken object: %+v, %v; want an error naming it", sum, err)
+	}
+	if cp.After != src.keys[0] || sum.Read <= 10 || sum.Delivered != sum.Read || src.opens.Load() != 2 {
+		t.Errorf("checkpoint %q, %d read, %d delivered, %d objects opened; want %q, the events before the break delivered, and the run stopped",
+			cp.After, sum.Read, sum.Delivered, src.opens.Load(), src.keys[0])
+	}
+}
+
+func TestRateLimitsTheInvocationsPerSecond(t *testing.T) {
+	// GIVEN 6 events of 6 keys, in batches of one over 4 lanes, at most 50 invocations a second
+	target := &batches{}
+	start := time.Now()
+	sum, err := replay.RunSource(context.Background(), unitsOf(lakeLines(0, 6, 6)), target, replay.Options{BatchSize: 1, Rate: 50}, nil, nil)
+	elapsed := time.Since(start)
+	// THEN the 6 invocations take at least the 5 intervals of 20 ms after the first
+	if err != nil || sum.Invocations != 6 || sum.Delivered != 6 {
+		t.Fatalf("summary %+v, %v", sum, err)
+	}
+	if elapsed < 95*time.Millisecond {
+		t.Errorf("6 invocations at 50 a second took %v; want at least 100 ms", elapsed)
 	}
 }
