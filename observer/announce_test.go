@@ -1,9 +1,11 @@
 package observer_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -276,5 +278,29 @@ func TestHandleDropsWhatIsNotAReadingAndReportsFailedReadings(t *testing.T) {
 	}
 	if err := e.obs.Read(ctx, refused); err == nil || !strings.HasPrefix(err.Error(), "claim reading 1 of "+refused.DataSet+": ") {
 		t.Errorf("the refused reading: %v; want an error naming its step and data set", err)
+	}
+}
+
+func TestWithoutALoggerDroppedMessagesGoToTheDefaultLogger(t *testing.T) {
+	// GIVEN a monitor and an observer without a logger, and the program's default logger writing to a buffer
+	e := newEnv(t, observer.Constant, 3)
+	e.mon.Logger, e.obs.Logger = nil, nil
+	var buf bytes.Buffer
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
+
+	// WHEN each is handed a message it cannot take
+	ctx := context.Background()
+	e.mon.HandleSQS(ctx, events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m-1", Body: "hello"}}})
+	e.obs.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m-2", Body: "hello"}}})
+
+	// THEN both say so on the default logger, naming the message
+	for _, want := range []string{
+		`level=WARN msg="dropping a message that is neither an S3 event nor an expectation" messageId=m-1`,
+		`level=WARN msg="dropping a message that is not a reading" messageId=m-2`,
+	} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("the default logger got %q; want %q", buf.String(), want)
+		}
 	}
 }
