@@ -225,4 +225,21 @@ func TestAFailedCountComesBackForItsObjectMessagesOnly(t *testing.T) {
 	if err == nil || !strings.HasPrefix(err.Error(), "count 2 objects of "+hour9+": ") || !strings.Contains(err.Error(), "AccessDeniedException") {
 		t.Errorf("count refused: %v; want it to name the objects' number, the data set and the cause", err)
 	}
+
+	// An expectation that cannot be taken comes again alone; the objects are counted.
+	e = newEnv(t, observer.Constant, 3)
+	e.mon.DB = newDynamo(e, &fault.Injector{Operation: "UpdateItem", Fault: fault.JSONError(400, "AccessDeniedException", "not allowed")})
+	resp, err = e.mon.HandleSQS(context.Background(), events.SQSEvent{Records: []events.SQSMessage{
+		{MessageId: "eb", Body: obj{"a.gz", "v1"}.eb()},
+		{MessageId: "expect", Body: expectation("2026-11-21T10:05:00Z")},
+	}})
+	if err != nil || len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != "expect" {
+		t.Fatalf("failures %+v, %v; want the expectation back", resp.BatchItemFailures, err)
+	}
+	if c := e.counter(t, hour9); c.Count != 1 {
+		t.Errorf("%d objects counted, want 1", c.Count)
+	}
+	if _, err := e.mon.Expect(context.Background(), "lake/events/2026/11/21/10/"); err == nil || !strings.HasPrefix(err.Error(), "start observing lake/events/2026/11/21/10/: ") {
+		t.Errorf("an expectation DynamoDB refuses: %v; want an error naming the data set", err)
+	}
 }

@@ -53,6 +53,17 @@ func newEnv(t testing.TB, strategy observer.Strategy, unchanged int) *env {
 	cfg := moto.Config(t)
 	ctx := context.Background()
 	e := &env{cfg: cfg, clock: time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)}
+	// A test of the env that runs for 2 minutes hangs (an endless loop in a count, say): end the test binary, rather
+	// than wait for go test's timeout.
+	ended := make(chan struct{})
+	t.Cleanup(func() { close(ended) })
+	go func() {
+		select {
+		case <-ended:
+		case <-time.After(2 * time.Minute):
+			panic(fmt.Sprintf("%s has run for 2 minutes: it hangs", t.Name()))
+		}
+	}()
 	e.db = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, counter(&e.dbCalls)) })
 	e.sqs = sqs.NewFromConfig(cfg)
 	countingSQS := sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.APIOptions = append(o.APIOptions, counter(&e.sqsSent)) })
