@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -23,7 +24,15 @@ import (
 	"github.com/eventlake/eventlake/test/moto"
 )
 
-func TestMain(m *testing.M) { moto.Main(m) }
+func TestMain(m *testing.M) {
+	// The package's tests take a minute at most, even on a loaded machine. Five minutes means a replay that never
+	// ends (lanes waiting for ever, say): end the binary with every goroutine's stack rather than wait for go test's
+	// timeout.
+	hang := time.AfterFunc(5*time.Minute, func() { panic("the replay tests have run for 5 minutes: a replay hangs") })
+	code := moto.Run(m)
+	hang.Stop()
+	os.Exit(code)
+}
 
 // lakeFixture is a lake in moto S3 with every line form of the contract, a malformed line and an oversized event.
 type lakeFixture struct {
