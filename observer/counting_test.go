@@ -177,13 +177,14 @@ func TestCountingRetriesTransactionsThatConflictAndGivesUpWithoutAgreement(t *te
 		t.Fatalf("%+v after %d conflicts; want 1 object, observed", c, conflict.Injected())
 	}
 
-	// One that conflicts every time gives up after 10 transactions (2 per object, and 8), and says so.
+	// One that conflicts every time gives up after 12 transactions for 2 objects (2 per object, and 8), and says so.
 	e = newEnv(t, observer.Constant, 3)
-	always := &fault.Injector{Operation: "TransactWriteItems", Fault: cancelled(3, "ThrottlingError", "Throughput exceeds the current capacity")}
+	always := &fault.Injector{Operation: "TransactWriteItems", Fault: cancelled(5, "ThrottlingError", "Throughput exceeds the current capacity")}
 	e.mon.DB = newDynamo(e, always)
-	err := e.mon.Count(ctx, []observer.Object{a})
-	if err == nil || err.Error() != "count 1 objects of "+hour9+": no agreement after 10 transactions" || always.Calls() != 10 {
-		t.Errorf("count under constant contention: %v after %d transactions; want it to give up after 10", err, always.Calls())
+	b := observer.Object{Bucket: "lake", Key: "events/2026/11/21/09/b.gz", VersionID: "v1"}
+	err := e.mon.Count(ctx, []observer.Object{a, b})
+	if err == nil || err.Error() != "count 2 objects of "+hour9+": no agreement after 12 transactions" || always.Calls() != 12 {
+		t.Errorf("count under constant contention: %v after %d transactions; want it to give up after 12", err, always.Calls())
 	}
 
 	// Any other reason is an error that names it.
