@@ -81,7 +81,7 @@ func TestPutBatchKeepsEachKeysOrderUnderPartialFailures(t *testing.T) {
 		key := fmt.Sprintf("entity-%d", i%7)
 		records = append(records, producer.Record{PartitionKey: key, Data: []byte(fmt.Sprintf(`{"partitionKey":%q,"n":%d}`, key, i))})
 	}
-	if err := p.PutBatch(context.Background(), records); err != nil {
+	if err := p.PutBatch(bounded(t, time.Minute), records); err != nil {
 		t.Fatal(err)
 	}
 	if n := throttled.Applied("PutRecords"); n < 10 {
@@ -116,7 +116,7 @@ func TestPutBatchGivesUpAndNamesWhatItDidNotWrite(t *testing.T) {
 	down := fault.FailRecords(func(int, int, types.PutRecordsRequestEntry) bool { return true })
 	p := producer.New(kinesis.NewFromConfig(cfg, func(o *kinesis.Options) { o.APIOptions = append(o.APIOptions, down.Install) }), arn)
 	p.MaxAttempts, p.MaxBackoff = 3, time.Millisecond
-	err := p.PutBatch(context.Background(), []producer.Record{{"a", []byte("1")}, {"a", []byte("2")}})
+	err := p.PutBatch(bounded(t, time.Minute), []producer.Record{{"a", []byte("1")}, {"a", []byte("2")}})
 	be, ok := err.(*producer.BatchError)
 	if !ok || len(be.Unwritten) != 2 {
 		t.Fatalf("error %v, want both records named unwritten", err)
