@@ -57,8 +57,11 @@ func (s *Starter) Handle(ctx context.Context, ev events.CloudWatchEvent) (string
 	var a observer.Announcement
 	switch ev.DetailType {
 	case observer.DataSetReady:
-		if err := json.Unmarshal(ev.Detail, &a); err != nil || a.DataSet == "" {
-			return "", fmt.Errorf("DataSetReady detail %s: %v", ev.Detail, err)
+		if err := json.Unmarshal(ev.Detail, &a); err != nil {
+			return "", fmt.Errorf("DataSetReady detail %s: %w", ev.Detail, err)
+		}
+		if a.DataSet == "" {
+			return "", fmt.Errorf("DataSetReady detail %s: no dataSet", ev.Detail)
 		}
 	case "Object Created":
 		var o struct {
@@ -68,8 +71,11 @@ func (s *Starter) Handle(ctx context.Context, ev events.CloudWatchEvent) (string
 				Sequencer string `json:"sequencer"`
 			} `json:"object"`
 		}
-		if err := json.Unmarshal(ev.Detail, &o); err != nil || o.Bucket.Name == "" || o.Object.Key == "" {
-			return "", fmt.Errorf("Object Created detail %s: %v", ev.Detail, err)
+		if err := json.Unmarshal(ev.Detail, &o); err != nil {
+			return "", fmt.Errorf("Object Created detail %s: %w", ev.Detail, err)
+		}
+		if o.Bucket.Name == "" || o.Object.Key == "" {
+			return "", fmt.Errorf("Object Created detail %s: no bucket name or object key", ev.Detail)
 		}
 		a = observer.Announcement{DataSet: o.Bucket.Name + "/" + o.Object.Key, Objects: 1, ObservationID: o.Object.Sequencer}
 	default:
