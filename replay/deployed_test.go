@@ -51,6 +51,7 @@ func TestConfineRefusesJobsWithoutAnExplicitScope(t *testing.T) {
 		{`{"from": "yesterday"}`, "from", []string{`"yesterday"`, "RFC 3339"}},
 		{`{"all": "yes"}`, "all", []string{`"yes"`, "true or false"}},
 		{`{"prefix": "events/2026/", "batchSize": "ten"}`, "batchSize", []string{`"ten"`, "whole number"}},
+		{`{"prefix": "events/2026/", "rate": "fast"}`, "rate", []string{`"fast"`, "must be a number"}},
 		{`["events/2026/"]`, "input", []string{"not a JSON object"}},
 	} {
 		_, err := decodeAndConfine(deployment, c.input)
