@@ -19,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/eventlake/eventlake/lake"
 	"github.com/eventlake/eventlake/test/moto"
@@ -316,9 +318,16 @@ func TestBlueprintObserverLoop(t *testing.T) {
 			object = o
 		}
 	}
+	// The monitor and the observer hand each other messages (a reading delayed 1 s, a new object): run both until
+	// both queues are empty, delayed and in-flight messages counted, so the loop's end does not depend on timing.
 	start := time.Now()
-	drain(t, monitor)
-	drain(t, observer)
+	for deadline := time.Now().Add(90 * time.Second); ; {
+		drain(t, monitor)
+		drain(t, observer)
+		if queuesEmpty(t, cfg, monitor.QueueURL(), observer.QueueURL()) || time.Now().After(deadline) {
+			break
+		}
+	}
 	t.Logf("the observer loop ran in %s: monitor %+v, observer %+v", time.Since(start).Round(time.Millisecond), monitor.Stats(), observer.Stats())
 
 	// THEN the observer announced the object's hour ready on its topic, after readings DELAY_SECONDS apart as asked
@@ -348,4 +357,24 @@ func TestBlueprintObserverLoop(t *testing.T) {
 			t.Errorf("delay %+v: want %d s asked, 1 s applied", dl, delay)
 		}
 	}
+}
+
+// queuesEmpty reports whether the queues hold no message, visible, in flight or delayed.
+func queuesEmpty(t testing.TB, cfg aws.Config, urls ...string) bool {
+	t.Helper()
+	c := sqs.NewFromConfig(cfg)
+	for _, url := range urls {
+		out, err := c.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: &url, AttributeNames: []sqstypes.QueueAttributeName{
+			sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
+			sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range out.Attributes {
+			if n != "0" {
+				return false
+			}
+		}
+	}
+	return true
 }
