@@ -197,3 +197,51 @@ func TestRateLimitsTheInvocationsPerSecond(t *testing.T) {
 		t.Errorf("6 invocations at 50 a second took %v; want at least 100 ms", elapsed)
 	}
 }
+
+// slowUntil is a function target whose first Send waits until release is closed.
+type slowUntil struct {
+	batches
+	release chan struct{}
+	once    sync.Once
+}
+
+func (s *slowUntil) Send(ctx context.Context, b *replay.Batch) (int, error) {
+	s.once.Do(func() {
+		select {
+		case <-s.release:
+		case <-time.After(10 * time.Second):
+		}
+	})
+	return s.batches.Send(ctx, b)
+}
+
+func TestProgressIsReportedEverySecondWhileTheRunLasts(t *testing.T) {
+	// GIVEN a run whose first delivery lasts until progress is first reported
+	target := &slowUntil{release: make(chan struct{})}
+	var reports []replay.Summary
+	var mu sync.Mutex
+	progress := func(s replay.Summary) {
+		mu.Lock()
+		defer mu.Unlock()
+		if reports = append(reports, s); len(reports) == 1 {
+			close(target.release)
+		}
+	}
+
+	// WHEN it runs
+	start := time.Now()
+	sum, err := replay.RunSource(context.Background(), unitsOf(lakeLines(0, 10, 2)), target, replay.Options{BatchSize: 2, Concurrency: 1}, nil, progress)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// THEN progress was reported after about a second, with the counts so far (never more delivered than read)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(reports) == 0 || time.Since(start) < 900*time.Millisecond {
+		t.Fatalf("%d progress reports in %v; want one after a second", len(reports), time.Since(start))
+	}
+	if p := reports[0]; p.Done || p.Read == 0 || p.Delivered > p.Read || p.Delivered == sum.Delivered {
+		t.Errorf("progress %+v; want the counts of a run under way (the final: %+v)", p, sum)
+	}
+}
